@@ -1,0 +1,124 @@
+"""Run configuration: YAML file + command-line overrides, validated before Spark starts."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the file and key at fault in the message."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class InputConfig(_Strict):
+    # Each entry: a local glob, an s3:// / https:// URL or glob, or a listing file
+    # (*.paths, *.paths.gz, *.txt) holding one WARC path per line (Common Crawl's warc.paths.gz).
+    paths: list[str] = Field(min_length=1)
+    # Prefix for relative entries of a listing (Common Crawl listings hold crawl-data/... keys).
+    base_url: str | None = None
+    format: Literal["auto", "warc", "wet"] = "auto"
+    # Take only the first N WARC files (after sorting), for trial runs on a big crawl.
+    limit: int | None = Field(default=None, ge=1)
+
+
+class OutputConfig(_Strict):
+    dir: str
+    # Target size of one Parquet file under documents/ (estimated from text bytes).
+    target_file_mb: float = Field(default=256.0, gt=0)
+    compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+
+
+class SparkConfig(_Strict):
+    # Used when the job is not launched by spark-submit (which passes its own --master).
+    master: str = "local[*]"
+    app_name: str = "curate"
+    shuffle_partitions: int = Field(default=8, ge=1)
+    driver_memory: str = "2g"
+    ui: bool = False
+    # Any other Spark property, passed through as is.
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class ExtractConfig(_Strict):
+    extractor: Literal["trafilatura", "resiliparse"] = "trafilatura"
+    # Wall-clock limit per document; a page over it is removed as extract_timeout.
+    timeout_s: float = Field(default=5.0, gt=0)
+    # trafilatura options (see README "Extraction" for why these defaults).
+    fast: bool = True
+    favor_precision: bool = True
+    favor_recall: bool = False
+    include_comments: bool = False
+    include_tables: bool = True
+    # Pages whose HTML payload is larger than this are removed as too_large before parsing.
+    max_html_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+
+
+class Config(_Strict):
+    input: InputConfig
+    output: OutputConfig
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+    extract: ExtractConfig = Field(default_factory=ExtractConfig)
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, raw_value: str, source: str) -> None:
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{source}: cannot set {dotted!r}: {key!r} is not a section")
+        node = child
+    node[keys[-1]] = yaml.safe_load(raw_value)
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key {key!r}")
+        elif e["type"] == "missing":
+            lines.append(f"{source}: missing required key {key!r}")
+        else:
+            lines.append(f"{source}: key {key!r}: {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load_config(
+    path: str | Path,
+    overrides: list[str] | None = None,
+    input_override: list[str] | None = None,
+    output_override: str | None = None,
+) -> Config:
+    """Read a YAML config, apply ``key=value`` overrides and validate it."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level must be a mapping, got {type(raw).__name__}")
+    data = copy.deepcopy(raw)
+    for item in overrides or []:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected key=value")
+        key, value = item.split("=", 1)
+        _set_dotted(data, key.strip(), value, f"--set {key.strip()}")
+    if input_override:
+        data.setdefault("input", {})["paths"] = list(input_override)
+    if output_override:
+        data.setdefault("output", {})["dir"] = output_override
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, str(path))) from None

@@ -1,0 +1,1 @@
+"""The embedded demo crawl: generated, deterministic, with ground truth."""

@@ -1,0 +1,122 @@
+"""One WARC/WET file to Arrow record batches: every record becomes one row.
+
+Kept documents have ``reason = null`` and their text; removed records keep their
+metadata, a reason code and, for errors, a message naming the file and offset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+
+from curate.config import ExtractConfig
+from curate.decode import DecodeError, decode_html
+from curate.extract import ExtractTimeout, make_extractor, time_limit
+from curate.io.warc import WarcRecord, read_records
+
+RECORD_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("url", pa.string()),
+        ("host", pa.string()),
+        ("crawl_date", pa.timestamp("us", tz="UTC")),
+        ("warc_path", pa.string()),
+        ("warc_offset", pa.int64()),
+        ("warc_record_id", pa.string()),
+        ("text", pa.string()),
+        ("n_chars", pa.int32()),
+        ("reason", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+
+_BATCH_ROWS = 256
+_BATCH_TEXT_BYTES = 16 * 1024 * 1024
+
+
+def document_id(warc_path: str, offset: int) -> str:
+    """Stable id: the file's base name (unique in Common Crawl) and the record's byte offset."""
+    key = f"{posixpath.basename(warc_path)}:{offset}".encode()
+    return hashlib.blake2b(key, digest_size=16).hexdigest()
+
+
+def host_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+
+
+def parse_warc_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text_of(rec: WarcRecord, extract: Callable[[str, str | None], str], timeout_s: float):
+    """Return (text, reason, error) for a candidate record."""
+    assert rec.payload is not None
+    if rec.rec_type == "conversion":
+        text = rec.payload.decode("utf-8", errors="replace").strip()
+        return (text, None, None) if text else (None, "extract_empty", None)
+    try:
+        html = decode_html(rec.payload, rec.content_type)
+    except DecodeError as exc:
+        return None, "decode_error", f"{rec.warc_path} at byte {rec.offset}: {exc}"
+    try:
+        with time_limit(timeout_s):
+            text = extract(html, rec.url)
+    except ExtractTimeout:
+        return None, "extract_timeout", f"{rec.warc_path} at byte {rec.offset}: over {timeout_s}s"
+    except Exception as exc:  # a parser bug on one page must not stop the file
+        msg = f"{rec.warc_path} at byte {rec.offset}: {type(exc).__name__}: {exc}"
+        return None, "extract_error", msg[:500]
+    return (text, None, None) if text else (None, "extract_empty", None)
+
+
+def _to_batch(rows: dict[str, list]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict(rows, schema=RECORD_SCHEMA)
+
+
+def ingest_file(
+    warc_path: str,
+    cfg: ExtractConfig,
+    extract: Callable[[str, str | None], str] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """Read, decode and extract one file; yield record batches of bounded size."""
+    extract = extract or make_extractor(cfg)
+    rows: dict[str, list] = {f.name: [] for f in RECORD_SCHEMA}
+    text_bytes = 0
+    for rec in read_records(warc_path, max_payload=cfg.max_html_bytes):
+        text, reason, error = None, rec.reason, rec.error
+        if reason is None:
+            text, reason, error = _text_of(rec, extract, cfg.timeout_s)
+        rows["id"].append(document_id(warc_path, rec.offset))
+        rows["url"].append(rec.url)
+        rows["host"].append(host_of(rec.url))
+        rows["crawl_date"].append(parse_warc_date(rec.date))
+        rows["warc_path"].append(warc_path)
+        rows["warc_offset"].append(rec.offset)
+        rows["warc_record_id"].append(rec.record_id)
+        rows["text"].append(text)
+        rows["n_chars"].append(len(text) if text is not None else None)
+        rows["reason"].append(reason)
+        rows["error"].append(error)
+        text_bytes += len(text) if text else 0
+        if len(rows["id"]) >= _BATCH_ROWS or text_bytes >= _BATCH_TEXT_BYTES:
+            yield _to_batch(rows)
+            rows = {f.name: [] for f in RECORD_SCHEMA}
+            text_bytes = 0
+    if rows["id"]:
+        yield _to_batch(rows)

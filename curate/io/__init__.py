@@ -1,0 +1,1 @@
+"""Reading crawl inputs and writing run outputs."""
