@@ -84,7 +84,9 @@ def _name_parts(directory: Path) -> None:
 def write_documents(docs: DataFrame, out_dir: Path, n_files: int, compression: str) -> None:
     """Deterministic layout: file = hash(id) mod n_files, rows sorted by id inside a file."""
     with atomic_dir(out_dir) as tmp:
-        ordered = docs.select(*DOCUMENT_COLUMNS).repartition(n_files, "id").sortWithinPartitions("id")
+        ordered = (
+            docs.select(*DOCUMENT_COLUMNS).repartition(n_files, "id").sortWithinPartitions("id")
+        )
         _parquet_writer(ordered, compression).parquet(str(tmp))
         _name_parts(tmp)
 

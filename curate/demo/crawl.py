@@ -35,8 +35,14 @@ N_FILES = 4
 _BASE_DATE = datetime(2024, 3, 1, tzinfo=UTC)
 _NS = uuid.UUID("6f1c1b1e-5d55-4c8e-9a55-0c5e2f3a9d10")
 ARTICLE_HOSTS = [
-    "news.example.com", "blog.example.org", "en.wikipedia.org", "www.gardenforum.example",
-    "journal.example.net", "arxiv.org", "github.com", "cityguide.example.com",
+    "news.example.com",
+    "blog.example.org",
+    "en.wikipedia.org",
+    "www.gardenforum.example",
+    "journal.example.net",
+    "arxiv.org",
+    "github.com",
+    "cityguide.example.com",
 ]
 
 
@@ -67,10 +73,22 @@ def _paragraphs(sentences: list[str], rng: random.Random, n_par: int, per_par: t
     return out
 
 
-def _html_page(title: str, paragraphs: list[str], lang: str = "en", charset: str = "utf-8",
-               chrome: bool = True, meta_charset: bool = True) -> str:
-    nav = "".join(f'<li><a href="/{x.lower().replace(" ", "-")}">{x}</a></li>'
-                  for x in BOILERPLATE_LINES[:8]) if chrome else ""
+def _html_page(
+    title: str,
+    paragraphs: list[str],
+    lang: str = "en",
+    charset: str = "utf-8",
+    chrome: bool = True,
+    meta_charset: bool = True,
+) -> str:
+    nav = (
+        "".join(
+            f'<li><a href="/{x.lower().replace(" ", "-")}">{x}</a></li>'
+            for x in BOILERPLATE_LINES[:8]
+        )
+        if chrome
+        else ""
+    )
     foot = " | ".join(BOILERPLATE_LINES[9:14]) if chrome else ""
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     meta = f'<meta charset="{charset}">' if meta_charset else ""
@@ -93,8 +111,15 @@ def _articles(rng: random.Random, n: int) -> list[Page]:
         paras = _paragraphs(spec["sentences"], rng, rng.randint(4, 6), (3, 5))
         host = ARTICLE_HOSTS[i % len(ARTICLE_HOSTS)]
         url = f"https://{host}/{topic}/article-{i:03d}.html"
-        pages.append(Page(url, "article", _html_page(title, paras).encode(), "en",
-                          truth={"topic": topic, "paragraphs": paras}))
+        pages.append(
+            Page(
+                url,
+                "article",
+                _html_page(title, paras).encode(),
+                "en",
+                truth={"topic": topic, "paragraphs": paras},
+            )
+        )
     return pages
 
 
@@ -125,18 +150,25 @@ def _gibberish(rng: random.Random, i: int) -> Page:
     vowels = "aeiouy"
 
     def word() -> str:
-        return "".join(rng.choice(letters) + rng.choice(vowels) * rng.randint(0, 1)
-                       for _ in range(rng.randint(2, 5)))
+        return "".join(
+            rng.choice(letters) + rng.choice(vowels) * rng.randint(0, 1)
+            for _ in range(rng.randint(2, 5))
+        )
 
     paras = [" ".join(word() for _ in range(rng.randint(40, 80))) for _ in range(3)]
-    return Page(f"https://xq{i}.example.biz/p", "gibberish",
-                _html_page(f"zq {i}", paras).encode(), None)
+    return Page(
+        f"https://xq{i}.example.biz/p", "gibberish", _html_page(f"zq {i}", paras).encode(), None
+    )
 
 
 def _spam(rng: random.Random, i: int) -> Page:
     paras = [rng.choice(SPAM_LINES) for _ in range(30)]
-    return Page(f"https://deals{i}.example.shop/", "repetitive",
-                _html_page("Best deals", paras).encode(), "en")
+    return Page(
+        f"https://deals{i}.example.shop/",
+        "repetitive",
+        _html_page("Best deals", paras).encode(),
+        "en",
+    )
 
 
 def _foreign(rng: random.Random, lang: str, i: int) -> Page:
@@ -145,17 +177,28 @@ def _foreign(rng: random.Random, lang: str, i: int) -> Page:
     text = _html_page(f"{lang} {i}", paras, lang=lang, charset=charset, meta_charset=(lang != "fr"))
     # fr declares its charset in the HTTP header only, de in <meta> only: both paths tested.
     ctype = f"text/html; charset={charset}" if lang == "fr" and i == 0 else "text/html"
-    return Page(f"https://{lang}.example.eu/page-{i}.html", "non_english",
-                text.encode(charset), lang, content_type=ctype)
+    return Page(
+        f"https://{lang}.example.eu/page-{i}.html",
+        "non_english",
+        text.encode(charset),
+        lang,
+        content_type=ctype,
+    )
 
 
 PII_BLOCKS = [
-    ("You can reach the organiser, {name}, at {email} or by phone on {phone}.",
-     {"EMAIL_ADDRESS", "PHONE_NUMBER"}),
-    ("The old server at {ip} was replaced; payments were taken with the card {card}.",
-     {"IP_ADDRESS", "CREDIT_CARD"}),
-    ("Refunds go to the account {iban}; the claim form asked for the number {ssn}.",
-     {"IBAN_CODE", "US_SSN"}),
+    (
+        "You can reach the organiser, {name}, at {email} or by phone on {phone}.",
+        {"EMAIL_ADDRESS", "PHONE_NUMBER"},
+    ),
+    (
+        "The old server at {ip} was replaced; payments were taken with the card {card}.",
+        {"IP_ADDRESS", "CREDIT_CARD"},
+    ),
+    (
+        "Refunds go to the account {iban}; the claim form asked for the number {ssn}.",
+        {"IBAN_CODE", "US_SSN"},
+    ),
 ]
 PII_VALUES = {
     "email": ["jane.doe@example.org", "t.hughes@mail.example.com", "info@gardenclub.example"],
@@ -183,9 +226,12 @@ def _pii(rng: random.Random, base: Page, i: int) -> Page:
     return Page(url, "pii", _html_page(f"Notice {i}", paras).encode(), "en", truth=truth)
 
 
-def _benchmark_quote(rng: random.Random, base: Page, i: int) -> Page:
+def _benchmark_quote(base: Page, i: int) -> Page:
     item = DEMO_BENCHMARK[i % len(DEMO_BENCHMARK)]
-    quote = f"Here is a practice question from a quiz: {item['question']} The answer is {item['answer']}."
+    quote = (
+        f"Here is a practice question from a quiz: {item['question']} "
+        f"The answer is {item['answer']}."
+    )
     paras = [*base.truth["paragraphs"][:3], quote]
     url = f"https://quiz{i}.example.edu/practice.html"
     truth = {"benchmark": "demo_benchmark", "item": i % len(DEMO_BENCHMARK)}
@@ -196,7 +242,7 @@ def build_pages(seed: int = SEED) -> list[Page]:
     rng = random.Random(seed)
     articles = _articles(rng, 160)
     pages = list(articles)
-    for i, a in enumerate(articles[:15]):
+    for a in articles[:15]:
         dup_url = a.url.replace("https://", "https://syndicated.").replace(".html", "-copy.html")
         pages.append(Page(dup_url, "exact_duplicate", a.body, "en", truth={"duplicate_of": a.url}))
     pages += [_near_duplicate(a, rng, i) for i, a in enumerate(articles[15:30])]
@@ -206,14 +252,35 @@ def build_pages(seed: int = SEED) -> list[Page]:
     for lang in sorted(FOREIGN):
         pages += [_foreign(rng, lang, i) for i in range(7)]
     pages += [_pii(rng, articles[40 + i], i) for i in range(12)]
-    pages += [_benchmark_quote(rng, articles[60 + i], i) for i in range(8)]
-    pages.append(Page("https://files.example.com/report.pdf", "not_html",
-                      b"%PDF-1.4\n% demo\n", None, content_type="application/pdf"))
-    pages.append(Page("https://img.example.com/logo.png", "not_html",
-                      b"\x89PNG\r\n\x1a\n" + bytes(range(64)), None, content_type="image/png"))
+    pages += [_benchmark_quote(articles[60 + i], i) for i in range(8)]
+    pages.append(
+        Page(
+            "https://files.example.com/report.pdf",
+            "not_html",
+            b"%PDF-1.4\n% demo\n",
+            None,
+            content_type="application/pdf",
+        )
+    )
+    pages.append(
+        Page(
+            "https://img.example.com/logo.png",
+            "not_html",
+            b"\x89PNG\r\n\x1a\n" + bytes(range(64)),
+            None,
+            content_type="image/png",
+        )
+    )
     for i in range(2):
-        pages.append(Page(f"https://news.example.com/missing-{i}.html", "http_404",
-                          b"<html><body><h1>Not Found</h1></body></html>", None, status=404))
+        pages.append(
+            Page(
+                f"https://news.example.com/missing-{i}.html",
+                "http_404",
+                b"<html><body><h1>Not Found</h1></body></html>",
+                None,
+                status=404,
+            )
+        )
     pages.append(Page("https://news.example.com/old", "http_301", b"", None, status=301))
     rng.shuffle(pages)
     return pages
@@ -227,9 +294,11 @@ def _write_page(writer: WARCWriter, buf: BytesIO, page: Page, n: int) -> int:
     date = (_BASE_DATE + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
     rid = f"<urn:uuid:{uuid.uuid5(_NS, page.url + ':request')}>"
     req = writer.create_warc_record(
-        page.url, "request",
-        http_headers=StatusAndHeaders(f"GET {page.url} HTTP/1.1",
-                                      [("User-Agent", "curate-demo")], is_http_request=True),
+        page.url,
+        "request",
+        http_headers=StatusAndHeaders(
+            f"GET {page.url} HTTP/1.1", [("User-Agent", "curate-demo")], is_http_request=True
+        ),
         warc_headers_dict={"WARC-Record-ID": rid, "WARC-Date": date},
     )
     writer.write_record(req)
@@ -239,9 +308,10 @@ def _write_page(writer: WARCWriter, buf: BytesIO, page: Page, n: int) -> int:
     if page.status == 301:
         headers.append(("Location", "https://news.example.com/new"))
     resp = writer.create_warc_record(
-        page.url, "response", payload=BytesIO(page.body),
-        http_headers=StatusAndHeaders(f"{page.status} {status_text}", headers,
-                                      protocol="HTTP/1.1"),
+        page.url,
+        "response",
+        payload=BytesIO(page.body),
+        http_headers=StatusAndHeaders(f"{page.status} {status_text}", headers, protocol="HTTP/1.1"),
         warc_headers_dict={
             "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(_NS, page.url)}>",
             "WARC-Date": date,
@@ -262,26 +332,45 @@ def write_demo_crawl(out_dir: str | Path, seed: int = SEED, n_files: int = N_FIL
         buf = BytesIO()
         writer = WARCWriter(buf, gzip=True)
         info = writer.create_warc_record(
-            name, "warcinfo", payload=BytesIO(b"software: curate demo\r\nformat: WARC/1.1\r\n"),
+            name,
+            "warcinfo",
+            payload=BytesIO(b"software: curate demo\r\nformat: WARC/1.1\r\n"),
             warc_content_type="application/warc-fields",
-            warc_headers_dict={"WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(_NS, name)}>",
-                               "WARC-Date": _BASE_DATE.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                               "WARC-Filename": name},
+            warc_headers_dict={
+                "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(_NS, name)}>",
+                "WARC-Date": _BASE_DATE.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "WARC-Filename": name,
+            },
         )
         writer.write_record(info)
         for n, page in enumerate(pages[f::n_files]):
             resp_offset = _write_page(writer, buf, page, n * n_files + f)
-            records.append({
-                "id": document_id(name, resp_offset), "url": page.url, "kind": page.kind,
-                "lang": page.lang, "file": name, "offset": resp_offset, "http_status": page.status,
-                **{k: v for k, v in page.truth.items() if k != "paragraphs"},
-            })
+            records.append(
+                {
+                    "id": document_id(name, resp_offset),
+                    "url": page.url,
+                    "kind": page.kind,
+                    "lang": page.lang,
+                    "file": name,
+                    "offset": resp_offset,
+                    "http_status": page.status,
+                    **{k: v for k, v in page.truth.items() if k != "paragraphs"},
+                }
+            )
         if f == n_files - 1:
             # A malformed record: a gzip member that is not a WARC record at all.
             offset = len(buf.getvalue())
             buf.write(gzip.compress(b"this is not a WARC record\r\n\r\n", mtime=0))
-            records.append({"id": document_id(name, offset), "url": None, "kind": "malformed",
-                            "lang": None, "file": name, "offset": offset})
+            records.append(
+                {
+                    "id": document_id(name, offset),
+                    "url": None,
+                    "kind": "malformed",
+                    "lang": None,
+                    "file": name,
+                    "offset": offset,
+                }
+            )
         (out / name).write_bytes(buf.getvalue())
     truth = {"seed": seed, "files": n_files, "records": records}
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n")

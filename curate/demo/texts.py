@@ -13,8 +13,11 @@ SLOTS = {
 
 TOPICS: dict[str, dict[str, list[str]]] = {
     "gardening": {
-        "titles": ["Growing tomatoes in a small garden", "What your soil is telling you",
-                   "A year in the allotment"],
+        "titles": [
+            "Growing tomatoes in a small garden",
+            "What your soil is telling you",
+            "A year in the allotment",
+        ],
         "sentences": [
             "Tomatoes need at least six hours of direct sun a day, so the sunniest corner of the garden is where they belong.",
             "The gardeners of {city} have learned that a thick layer of mulch keeps the roots cool during the hottest weeks of summer.",
@@ -33,8 +36,11 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "cycling": {
-        "titles": ["Why cities are building protected bike lanes", "Commuting by bicycle through winter",
-                   "What a bike count tells a city"],
+        "titles": [
+            "Why cities are building protected bike lanes",
+            "Commuting by bicycle through winter",
+            "What a bike count tells a city",
+        ],
         "sentences": [
             "The number of people cycling to work in {city} has doubled since the first protected lane opened in {year}.",
             "Planners found that painted lanes alone did little to persuade nervous riders to leave their cars at home.",
@@ -52,8 +58,11 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "astronomy": {
-        "titles": ["How to find your way around the night sky", "Watching the planets with binoculars",
-                   "The life of a star"],
+        "titles": [
+            "How to find your way around the night sky",
+            "Watching the planets with binoculars",
+            "The life of a star",
+        ],
         "sentences": [
             "On a clear night far from street lights, the naked eye can see a few thousand stars at once.",
             "The easiest way to begin is to learn a handful of bright constellations and use them as signposts.",
@@ -71,7 +80,11 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "cooking": {
-        "titles": ["Baking bread at home", "The art of a simple soup", "Cooking with seasonal vegetables"],
+        "titles": [
+            "Baking bread at home",
+            "The art of a simple soup",
+            "Cooking with seasonal vegetables",
+        ],
         "sentences": [
             "Good bread needs only flour, water, salt and yeast, but it also needs time for the dough to develop its flavour.",
             "A long, slow rise in a cool kitchen produces a loaf with a more open crumb and a deeper taste.",
@@ -89,7 +102,11 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "history": {
-        "titles": ["The old harbour and its trade", "How a market town grew", "Letters from the archive"],
+        "titles": [
+            "The old harbour and its trade",
+            "How a market town grew",
+            "Letters from the archive",
+        ],
         "sentences": [
             "The harbour of {city} was once the busiest on the coast, handling wool, timber and salted fish.",
             "Merchants built tall warehouses along the quay, and several of them still stand beside the water today.",
@@ -107,7 +124,11 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "software": {
-        "titles": ["Writing tests that help you sleep", "Why code review matters", "Keeping a project's history clean"],
+        "titles": [
+            "Writing tests that help you sleep",
+            "Why code review matters",
+            "Keeping a project's history clean",
+        ],
         "sentences": [
             "A good test fails for one reason only, and its name tells the reader what behaviour it protects.",
             "Tests that depend on the time of day or on the order in which they run are a common source of confusion.",
@@ -125,7 +146,11 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "health": {
-        "titles": ["Walking for health", "Sleep and the working week", "What a balanced diet looks like"],
+        "titles": [
+            "Walking for health",
+            "Sleep and the working week",
+            "What a balanced diet looks like",
+        ],
         "sentences": [
             "A brisk walk of thirty minutes on most days brings real benefits for the heart and the mind.",
             "Doctors in {city} now prescribe walking groups to patients who are recovering from illness.",
@@ -143,7 +168,11 @@ TOPICS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "science": {
-        "titles": ["How rivers shape the land", "The chemistry of autumn leaves", "Why the sky is blue"],
+        "titles": [
+            "How rivers shape the land",
+            "The chemistry of autumn leaves",
+            "Why the sky is blue",
+        ],
         "sentences": [
             "Over thousands of years a river carves its valley, carrying sand and stones down towards the sea.",
             "Where the current slows on the inside of a bend, the river drops its load and builds a gravel beach.",
@@ -232,10 +261,30 @@ FOREIGN: dict[str, list[str]] = {
 }
 
 BOILERPLATE_LINES = [
-    "Home", "About us", "Contact", "Products", "Services", "Blog", "Careers", "Login", "Register",
-    "Privacy policy", "Terms of use", "Cookie settings", "Sitemap", "Newsletter", "Share",
-    "Follow us on social media", "All rights reserved", "Back to top", "Read more", "Next page",
-    "We use cookies to improve your experience.", "Accept all", "Subscribe", "Search",
+    "Home",
+    "About us",
+    "Contact",
+    "Products",
+    "Services",
+    "Blog",
+    "Careers",
+    "Login",
+    "Register",
+    "Privacy policy",
+    "Terms of use",
+    "Cookie settings",
+    "Sitemap",
+    "Newsletter",
+    "Share",
+    "Follow us on social media",
+    "All rights reserved",
+    "Back to top",
+    "Read more",
+    "Next page",
+    "We use cookies to improve your experience.",
+    "Accept all",
+    "Subscribe",
+    "Search",
 ]
 
 SPAM_LINES = [
@@ -248,12 +297,36 @@ SPAM_LINES = [
 # The demo's own evaluation set (written for this project), quoted by some demo pages so
 # that decontamination has something to find.
 DEMO_BENCHMARK = [
-    {"question": "A farmer plants seven rows of beans with twelve plants in each row and then loses five plants to frost. How many bean plants are left in the field?", "answer": "79"},
-    {"question": "Which gas do green plants take in from the air during photosynthesis in order to build sugars for their growth?", "answer": "carbon dioxide"},
-    {"question": "A cyclist rides at eighteen kilometres per hour for two and a half hours along the river path. How far does the cyclist travel in total?", "answer": "45 kilometres"},
-    {"question": "Why does the sky at sunset often look orange and red rather than blue to an observer standing on the ground?", "answer": "blue light is scattered away along the long path through the air"},
-    {"question": "A baker makes four batches of rolls with thirty rolls in each batch and sells all but eleven of them. How many rolls does the baker sell?", "answer": "109"},
-    {"question": "What is the name of the process by which a river drops sand and gravel where its current slows on the inside of a bend?", "answer": "deposition"},
-    {"question": "A library lends out one hundred and twenty books on Monday and three times as many on Saturday. How many books does it lend on Saturday?", "answer": "360"},
-    {"question": "Which planet in our solar system is known for its bright rings made of ice and rock that can be seen through a small telescope?", "answer": "Saturn"},
+    {
+        "question": "A farmer plants seven rows of beans with twelve plants in each row and then loses five plants to frost. How many bean plants are left in the field?",
+        "answer": "79",
+    },
+    {
+        "question": "Which gas do green plants take in from the air during photosynthesis in order to build sugars for their growth?",
+        "answer": "carbon dioxide",
+    },
+    {
+        "question": "A cyclist rides at eighteen kilometres per hour for two and a half hours along the river path. How far does the cyclist travel in total?",
+        "answer": "45 kilometres",
+    },
+    {
+        "question": "Why does the sky at sunset often look orange and red rather than blue to an observer standing on the ground?",
+        "answer": "blue light is scattered away along the long path through the air",
+    },
+    {
+        "question": "A baker makes four batches of rolls with thirty rolls in each batch and sells all but eleven of them. How many rolls does the baker sell?",
+        "answer": "109",
+    },
+    {
+        "question": "What is the name of the process by which a river drops sand and gravel where its current slows on the inside of a bend?",
+        "answer": "deposition",
+    },
+    {
+        "question": "A library lends out one hundred and twenty books on Monday and three times as many on Saturday. How many books does it lend on Saturday?",
+        "answer": "360",
+    },
+    {
+        "question": "Which planet in our solar system is known for its bright rings made of ice and rock that can be seen through a small telescope?",
+        "answer": "Saturn",
+    },
 ]

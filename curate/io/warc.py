@@ -74,7 +74,7 @@ def _classify(record, out: WarcRecord, max_payload: int) -> None:
         payload = record.content_stream().read(max_payload + 1)
     except Exception as exc:  # broken chunked or content encoding inside one record
         out.reason = "decode_error"
-        out.error = f"payload: {type(exc).__name__}: {exc}"
+        out.error = f"payload: {type(exc).__name__}: {exc}"[:300]
         return
     if len(payload) > max_payload:
         out.reason = "too_large"
@@ -102,6 +102,8 @@ def read_records(path: str, max_payload: int = 4 * 1024 * 1024) -> Iterator[Warc
                 # warcio knows a record's offset only after reading it to its end.
                 out.offset = it.get_record_offset()
                 next_offset = max(0, out.offset + it.get_record_length())
+                if out.error:
+                    out.error = f"{path} at byte {out.offset}: {out.error}"
                 yield out
     except Exception as exc:
         yield WarcRecord(

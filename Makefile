@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`. Both install first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install demo test test-all lint bench-extract check-prereqs clean
+
+check-prereqs:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
+	@java -version 2>&1 | grep -Eq 'version "(17|21)[."]' || { echo "curate needs Java 17 (or 21) on PATH for Spark: apt-get install openjdk-17-jre-headless"; exit 1; }
+
+$(INSTALLED): pyproject.toml | check-prereqs
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: check-prereqs $(INSTALLED)
+
+demo: install
+	$(BIN)/curate demo
+
+# pytest exits 5 when it selects no test: that is not a failure of the suite.
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+
+test-all: install
+	$(BIN)/python -m pytest -q -m '' $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench-extract: install
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python bench/extract.py
+
+clean:
+	rm -rf $(VENV) out demo-data build *.egg-info

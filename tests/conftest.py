@@ -1,0 +1,62 @@
+"""Shared fixtures: one SparkSession for the whole run, the demo crawl, the shared data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from curate.config import Config, SparkConfig
+from curate.demo.crawl import write_demo_crawl
+from curate.spark import build_session
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test where that data is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not present: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def spark():
+    session = build_session(SparkConfig(master="local[2]", shuffle_partitions=4))
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_crawl(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo-crawl")
+    write_demo_crawl(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_truth(demo_crawl) -> dict[str, dict]:
+    records = json.loads((demo_crawl / "truth.json").read_text())["records"]
+    return {r["id"]: r for r in records}
+
+
+def make_config(inputs: list[str], out: Path, **extract) -> Config:
+    return Config.model_validate(
+        {
+            "input": {"paths": inputs},
+            "output": {"dir": str(out), "target_file_mb": 0.05},
+            "extract": extract,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_run(spark, demo_crawl, tmp_path_factory):
+    """The pipeline run once on the demo crawl: (stats, output dir)."""
+    from curate.pipeline import run
+
+    out = tmp_path_factory.mktemp("demo-out")
+    stats = run(make_config([str(demo_crawl / "*.warc.gz")], out), spark=spark)
+    return stats, out

@@ -1,0 +1,82 @@
+from pathlib import Path
+
+import pytest
+
+from curate.cli import main
+from curate.config import ConfigError, load_config
+from curate.io.paths import resolve_inputs
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "run.yaml"
+    path.write_text(text)
+    return path
+
+
+BASE = "input:\n  paths: ['{inp}']\noutput:\n  dir: {out}\n"
+
+
+def test_valid_config_and_overrides(tmp_path):
+    cfg_path = write(tmp_path, BASE.format(inp="x.warc.gz", out="o"))
+    cfg = load_config(cfg_path, ["extract.timeout_s=2.5", "spark.conf={'a.b': 'c'}"])
+    assert cfg.extract.timeout_s == 2.5
+    assert cfg.spark.conf == {"a.b": "c"}
+    assert cfg.extract.extractor == "trafilatura"
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    cfg_path = write(tmp_path, BASE.format(inp="x", out="o") + "extract:\n  timeuot_s: 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg_path)
+    assert str(cfg_path) in str(err.value)
+    assert "unknown key 'extract.timeuot_s'" in str(err.value)
+
+
+def test_wrong_type_names_key(tmp_path):
+    cfg_path = write(tmp_path, BASE.format(inp="x", out="o") + "extract:\n  timeout_s: soon\n")
+    with pytest.raises(ConfigError, match=r"key 'extract.timeout_s'.*soon"):
+        load_config(cfg_path)
+
+
+def test_missing_required_key(tmp_path):
+    cfg_path = write(tmp_path, "input:\n  paths: [a]\n")
+    with pytest.raises(ConfigError, match="missing required key 'output'"):
+        load_config(cfg_path)
+
+
+def test_unknown_override_key(tmp_path):
+    cfg_path = write(tmp_path, BASE.format(inp="x", out="o"))
+    with pytest.raises(ConfigError, match=r"unknown key 'extract\.nope'"):
+        load_config(cfg_path, ["extract.nope=1"])
+
+
+def test_missing_input_named(tmp_path):
+    cfg = load_config(write(tmp_path, BASE.format(inp=tmp_path / "none-*.warc.gz", out="o")))
+    with pytest.raises(ConfigError, match=r"input.paths.*matches no file"):
+        resolve_inputs(cfg.input, "run.yaml")
+
+
+def test_listing_with_base_and_limit(tmp_path):
+    for name in ("a.warc.gz", "b.warc.gz", "c.warc.gz"):
+        (tmp_path / name).write_bytes(b"")
+    listing = tmp_path / "warc.paths"
+    listing.write_text("c.warc.gz\n\na.warc.gz\nb.warc.gz\n")
+    cfg_path = write(tmp_path, BASE.format(inp=listing, out="o"))
+    cfg = load_config(cfg_path, [f"input.base_url={tmp_path}", "input.limit=2"])
+    assert resolve_inputs(cfg.input) == [str(tmp_path / "a.warc.gz"), str(tmp_path / "b.warc.gz")]
+
+
+def test_duplicate_file_names_rejected(tmp_path):
+    for d in ("x", "y"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "same.warc.gz").write_bytes(b"")
+    cfg = load_config(write(tmp_path, BASE.format(inp=tmp_path / "*/same.warc.gz", out="o")))
+    with pytest.raises(ConfigError, match=r"share the file name 'same\.warc\.gz'"):
+        resolve_inputs(cfg.input)
+
+
+def test_cli_reports_config_error_before_spark(tmp_path, capsys):
+    cfg_path = write(tmp_path, BASE.format(inp=tmp_path / "missing.warc.gz", out="o"))
+    assert main(["run", str(cfg_path)]) == 2
+    err = capsys.readouterr().err
+    assert "input file(s) not found" in err and "missing.warc.gz" in err

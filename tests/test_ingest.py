@@ -1,0 +1,121 @@
+"""Ingestion and extraction without Spark: real warcio on real files."""
+
+import gzip
+import time
+from collections import Counter
+
+import pytest
+
+from curate.config import ExtractConfig
+from curate.decode import DecodeError, decode_html
+from curate.extract import ExtractTimeout, make_extractor, time_limit
+from curate.ingest import document_id, ingest_file
+from curate.io.warc import read_records
+from tests.conftest import shared_path
+
+
+def reasons(path, **cfg) -> Counter:
+    out = Counter()
+    for batch in ingest_file(str(path), ExtractConfig(**cfg)):
+        out.update(batch.column("reason").to_pylist())
+    return out
+
+
+def test_common_crawl_sample():
+    path = shared_path("warc", "cc", "CC-MAIN-2020-34-sample.warc.gz")
+    got = reasons(path)
+    # 16 responses (all HTTP 200 HTML), 16 requests, 16 metadata records, 1 warcinfo.
+    assert got["not_response"] == 34
+    assert got[None] + got["extract_empty"] == 16
+    assert got[None] >= 12
+
+
+def test_record_fields_and_stable_ids():
+    path = str(shared_path("warc", "cc", "cc-whirlwind.warc.gz"))
+    rows = [r for b in ingest_file(path, ExtractConfig()) for r in b.to_pylist()]
+    doc = next(r for r in rows if r["reason"] is None)
+    assert doc["url"] == "https://an.wikipedia.org/wiki/Escopete"
+    assert doc["host"] == "an.wikipedia.org"
+    assert doc["crawl_date"].year == 2024
+    assert doc["warc_record_id"].startswith("<urn:uuid:")
+    assert doc["n_chars"] == len(doc["text"]) > 200
+    assert doc["id"] == document_id("/elsewhere/cc-whirlwind.warc.gz", doc["warc_offset"])
+    # The offset points at the record: warcio can read it back from there.
+    with open(path, "rb") as fh:
+        fh.seek(doc["warc_offset"])
+        head = gzip.GzipFile(fileobj=fh).read(200)
+    assert head.startswith(b"WARC/1.0") and b"WARC-Type: response" in head
+
+
+def test_wet_conversion_records_are_documents():
+    got = reasons(shared_path("warc", "cc", "cc-whirlwind.warc.wet.gz"))
+    assert got == Counter({"not_response": 1, None: 1})
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("pywarc-sample.warc.gz", {"malformed_record": 1}),
+        ("resilipipe-sample.warc.gz", {"malformed_record": 1}),
+        ("warcio-post-test.warc.gz", {"not_html": 3, "not_response": 3}),
+        ("pywb-dupes.warc.gz", {"http_status": 1, "not_html": 1, None: 1}),
+        ("resiliparse-block-sized-records.warc.gz", {"not_response": 3}),
+        ("resiliparse-clipped.warc.gz", {None: 1}),
+    ],
+)
+def test_edge_files_are_counted_not_raised(name, expected):
+    got = reasons(shared_path("warc", "edge", name))
+    for reason, n in expected.items():
+        assert got[reason] == n, (reason, got)
+
+
+def test_malformed_error_names_file_and_offset():
+    path = str(shared_path("warc", "edge", "resilipipe-sample.warc.gz"))
+    bad = [r for r in read_records(path) if r.reason == "malformed_record"]
+    assert len(bad) == 1
+    assert path in bad[0].error and "at byte" in bad[0].error
+
+
+def test_missing_file_is_a_counted_error(tmp_path):
+    missing = tmp_path / "gone.warc.gz"
+    (rec,) = list(read_records(str(missing)))
+    assert rec.reason == "malformed_record" and str(missing) in rec.error
+
+
+def test_decode_declared_meta_and_detected():
+    text = "Grüße aus Köln, schöne Straße"
+    assert decode_html(text.encode("cp1252"), "text/html; charset=windows-1252") == text
+    meta = f'<meta charset="iso-8859-1"><p>{text}</p>'.encode("latin-1")
+    assert text in decode_html(meta, "text/html")
+    assert decode_html(text.encode("utf-8"), None) == text
+    # A wrong declaration does not stop a valid UTF-8 page from decoding.
+    assert decode_html(text.encode("utf-8"), "text/html; charset=ascii") == text
+
+
+def test_decode_binary_is_an_error():
+    with pytest.raises(DecodeError):
+        decode_html(bytes(range(256)) * 64, "text/html")
+
+
+def test_time_limit_stops_a_slow_page():
+    start = time.perf_counter()
+    with pytest.raises(ExtractTimeout), time_limit(0.2):
+        while True:
+            sum(range(1000))
+    assert time.perf_counter() - start < 2
+
+
+@pytest.mark.parametrize("extractor", ["trafilatura", "resiliparse"])
+def test_extractors_keep_article_drop_chrome(extractor):
+    paras = "".join(
+        f"<p>This is sentence number {i} of a long article about rivers and their valleys.</p>"
+        for i in range(12)
+    )
+    html = (
+        "<html><body><nav><a href='/'>Home</a> <a href='/c'>Contact us today</a></nav>"
+        f"<article><h1>Rivers</h1>{paras}</article>"
+        "<footer>Cookie settings | Privacy policy</footer></body></html>"
+    )
+    text = make_extractor(ExtractConfig(extractor=extractor))(html, None)
+    assert "sentence number 11" in text
+    assert "Cookie settings" not in text

@@ -1,0 +1,132 @@
+"""The Spark job end to end: demo crawl, edge files, accounting, determinism, atomicity."""
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from curate.io.atomic import atomic_dir
+from curate.pipeline import DOCUMENT_COLUMNS, run
+from curate.stats import AccountingError, StageStats, check_accounting
+from tests.conftest import make_config, shared_path
+
+
+def documents(out: Path):
+    return pq.read_table(out / "documents").to_pylist()
+
+
+def assert_accounting(stats: dict, out: Path) -> None:
+    on_disk = json.loads((out / "stats.json").read_text())
+    assert on_disk["stages"] == stats["stages"]
+    previous = None
+    for st in stats["stages"]:
+        assert st["in"] == st["out"] + sum(st["removed"].values()), st
+        if previous is not None:
+            assert st["in"] == previous["out"]
+        previous = st
+    assert stats["stages"][-1]["out"] == pq.read_table(out / "documents").num_rows
+
+
+def test_demo_accounting_and_schema(demo_run):
+    stats, out = demo_run
+    assert_accounting(stats, out)
+    assert (out / "documents" / "_SUCCESS").exists()
+    table = pq.read_table(out / "documents")
+    assert table.column_names == DOCUMENT_COLUMNS
+    assert str(table.schema.field("crawl_date").type) == "timestamp[us, tz=UTC]"
+    parts = sorted(p.name for p in (out / "documents").glob("part-*"))
+    assert len(parts) > 1 and parts[0] == "part-00000.zstd.parquet"
+    assert (
+        pq.ParquetFile(out / "documents" / parts[0]).metadata.row_group(0).column(0).compression
+        == "ZSTD"
+    )
+
+
+def test_demo_ground_truth(demo_run, demo_truth):
+    stats, out = demo_run
+    docs = {d["id"]: d for d in documents(out)}
+    extract = stats["stages"][0]
+    by_kind: dict[str, list[dict]] = {}
+    for rec in demo_truth.values():
+        by_kind.setdefault(rec["kind"], []).append(rec)
+    for kind in ("article", "exact_duplicate", "near_duplicate", "non_english", "pii", "benchmark"):
+        for rec in by_kind[kind]:
+            assert rec["id"] in docs, (kind, rec["url"])
+            assert docs[rec["id"]]["url"] == rec["url"]
+    for kind in ("not_html", "http_404", "http_301", "malformed"):
+        assert not any(r["id"] in docs for r in by_kind[kind]), kind
+    assert extract["removed"]["not_html"] == len(by_kind["not_html"])
+    assert extract["removed"]["http_status"] == len(by_kind["http_404"]) + len(by_kind["http_301"])
+    assert extract["removed"]["malformed_record"] == 1
+    # Charset paths: de declares ISO-8859-1 in <meta> only, fr windows-1252 in the header only.
+    texts = " ".join(
+        d["text"] for d in docs.values() if d["host"] in ("de.example.eu", "fr.example.eu")
+    )
+    assert "Öffnungszeiten" in texts or "Großmutter" in texts or "Ausflüge" in texts
+    assert "é" in texts and "\ufffd" not in texts
+
+
+def test_removed_records_keep_reason_and_metadata(demo_run, spark):
+    _, out = demo_run
+    stage = spark.read.parquet(str(out / "stages" / "extract"))
+    bad = stage.where("reason = 'malformed_record'").collect()
+    assert len(bad) == 1 and "demo-crawl-00003.warc.gz" in bad[0]["error"]
+    assert stage.where("reason is not null and text is not null").count() == 0
+
+
+def test_edge_and_cc_files_accounted(spark, tmp_path):
+    inputs = [str(shared_path("warc", "edge")) + "/*", str(shared_path("warc", "cc")) + "/*.gz"]
+    stats = run(make_config(inputs, tmp_path), spark=spark)
+    assert_accounting(stats, tmp_path)
+    removed = stats["stages"][0]["removed"]
+    assert removed["malformed_record"] == 2  # pywarc (lying Content-Length), resilipipe (gzip)
+    assert stats["inputs"]["files"] == 12
+    # CC sample 13 (3 pages have no main text), 1 each: whirlwind WARC and WET, pywb,
+    # clipped, iana chunked, warcio example.
+    assert stats["stages"][0]["out"] == 19
+
+
+def test_same_output_whatever_the_partitioning(spark, demo_crawl, demo_run, tmp_path):
+    _, out_a = demo_run
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "16k")
+    spark.conf.set("spark.sql.shuffle.partitions", "7")
+    try:
+        run(make_config([str(demo_crawl / "*.warc.gz")], tmp_path), spark=spark)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+        spark.conf.set("spark.sql.shuffle.partitions", "4")
+    files_a = sorted(p.name for p in (out_a / "documents").glob("part-*"))
+    files_b = sorted(p.name for p in (tmp_path / "documents").glob("part-*"))
+    assert files_a == files_b
+    for name in files_a:
+        a = pq.read_table(out_a / "documents" / name)
+        b = pq.read_table(tmp_path / "documents" / name)
+        assert a.equals(b), name
+
+
+def test_failed_write_leaves_previous_output(spark, tmp_path):
+    final = tmp_path / "documents"
+    with atomic_dir(final) as tmp:
+        spark.range(10).write.parquet(str(tmp))
+    before = pq.read_table(final).to_pylist()
+
+    def fail_late(batches):
+        for batch in batches:
+            if batch.num_rows and batch.column(0)[0].as_py() >= 50:
+                raise RuntimeError("executor killed mid-write")
+            yield batch
+
+    with pytest.raises(Exception, match="executor killed mid-write"), atomic_dir(final) as tmp:
+        spark.range(0, 100, 1, 4).mapInArrow(fail_late, "id long").write.parquet(str(tmp))
+    assert pq.read_table(final).to_pylist() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents"]
+
+
+def test_accounting_check_catches_mismatch():
+    with pytest.raises(AccountingError, match="in=10"):
+        check_accounting([StageStats("extract", 10, 5, {"x": 4})], 5)
+    with pytest.raises(AccountingError, match="previous"):
+        check_accounting([StageStats("a", 4, 3, {"x": 1}), StageStats("b", 2, 2)], 2)
+    with pytest.raises(AccountingError, match="documents rows"):
+        check_accounting([StageStats("a", 4, 3, {"x": 1})], 2)
