@@ -1,0 +1,155 @@
+"""Ingestion + extraction: curate vs datatrove, one worker each, same records; and F1.
+
+    python bench/extract.py [--files N] [--skip-datatrove]
+
+Part 1, throughput on ../shared/data/warc/docs-crawl/: curate's per-file core
+(``ingest_file``: warcio + decode + trafilatura, the code each Spark task runs) and
+datatrove's ``WarcReader`` + ``Trafilatura`` (its defaults: favour_precision, subprocess
+sandbox, 1 s timeout). datatrove keeps non-200 responses, so its reader is given the same
+records (HTTP 200 only). Both run in this process, one after the other, on one core.
+
+Part 2, quality on ../shared/data/pages/extraction-benchmark/: token-level precision,
+recall and F1 against the human-marked article body, for trafilatura with curate's
+options, with trafilatura's defaults, and for resiliparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from curate.config import ExtractConfig
+from curate.decode import decode_html
+from curate.extract import make_extractor
+from curate.ingest import ingest_file
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def ours(files: list[Path]) -> tuple[int, float]:
+    cfg = ExtractConfig()
+    extract = make_extractor(cfg)
+    n_docs = 0
+    start = time.perf_counter()
+    for path in files:
+        for batch in ingest_file(str(path), cfg, extract):
+            reasons = batch.column("reason").to_pylist()
+            # Documents reaching extraction: kept, empty, timed out or failed.
+            n_docs += sum(r in (None, "extract_empty", "extract_timeout", "extract_error")
+                          for r in reasons)
+    return n_docs, time.perf_counter() - start
+
+
+def datatrove_run(folder: Path, files: list[Path]) -> tuple[int, float]:
+    from datatrove.pipeline.extractors import Trafilatura
+    from datatrove.pipeline.readers import WarcReader
+    from datatrove.pipeline.readers.warc import process_record
+    from warcio.archiveiterator import ArchiveIterator
+
+    class Http200WarcReader(WarcReader):
+        """datatrove's reader and record processing, skipping non-200 responses."""
+
+        def read_file(self, filepath: str):
+            with self.data_folder.open(filepath, "rb", compression=self.compression) as f:
+                for ri, record in enumerate(ArchiveIterator(f)):
+                    if record.http_headers and record.http_headers.get_statuscode() != "200":
+                        continue
+                    data = process_record(record)
+                    if data:
+                        doc = self.get_document_from_dict(data, filepath, ri)
+                        if doc:
+                            yield doc
+
+    names = "|".join(re.escape(p.name) for p in files)
+    reader = Http200WarcReader(str(folder), glob_pattern="*.warc.gz")
+    reader.data_folder.list_files = _only(reader.data_folder.list_files, names)
+    extractor = Trafilatura()
+    counted = Counter()
+
+    def counting(docs):
+        for doc in docs:
+            counted["in"] += 1
+            yield doc
+
+    start = time.perf_counter()
+    for _ in extractor.run(counting(reader.run()), rank=0, world_size=1):
+        counted["out"] += 1
+    return counted["in"], time.perf_counter() - start
+
+
+def _only(list_files, names: str):
+    pattern = re.compile(names)
+
+    def wrapped(*args, **kwargs):
+        return [f for f in list_files(*args, **kwargs) if pattern.search(f)]
+
+    return wrapped
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def prf(pred: str | None, gold: str) -> tuple[float, float, float]:
+    p, g = Counter(_TOKEN.findall((pred or "").lower())), Counter(_TOKEN.findall(gold.lower()))
+    common = sum((p & g).values())
+    if not common:
+        return 0.0, 0.0, 0.0
+    precision, recall = common / sum(p.values()), common / sum(g.values())
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def quality() -> None:
+    import trafilatura
+
+    root = SHARED / "pages" / "extraction-benchmark"
+    truth = json.loads((root / "ground-truth.json").read_text())
+    pages = {k: decode_html(gzip.open(root / "html" / f"{k}.html.gz").read()) for k in truth}
+    variants = {
+        "trafilatura, curate options": make_extractor(ExtractConfig()),
+        "trafilatura defaults": lambda html, url: trafilatura.extract(html) or "",
+        "resiliparse (extractor: resiliparse)": make_extractor(
+            ExtractConfig(extractor="resiliparse")
+        ),
+    }
+    print(f"\nExtraction quality on {len(pages)} pages of the extraction benchmark")
+    print(f"{'extractor':<38}{'P':>7}{'R':>7}{'F1':>7}{'ms/page':>10}")
+    for name, fn in variants.items():
+        start = time.perf_counter()
+        scores = [prf(fn(html, None), truth[k]["articleBody"]) for k, html in pages.items()]
+        ms = (time.perf_counter() - start) / len(pages) * 1000
+        mean = [sum(s[i] for s in scores) / len(scores) for i in range(3)]
+        print(f"{name:<38}{mean[0]:>7.3f}{mean[1]:>7.3f}{mean[2]:>7.3f}{ms:>10.1f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=8, help="docs-crawl files to read (1-8)")
+    parser.add_argument("--skip-datatrove", action="store_true")
+    args = parser.parse_args()
+    folder = SHARED / "warc" / "docs-crawl"
+    if not folder.exists():
+        print(f"skipped: {folder} not present")
+        return 0
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core for both
+    files = sorted(folder.glob("*.warc.gz"))[: args.files]
+    print(f"Ingestion + extraction, {len(files)} docs-crawl file(s), one core")
+    n, secs = ours(files)
+    print(f"{'curate (ingest_file)':<30}{n:>7} docs {secs:>8.1f} s {n / secs:>8.1f} docs/s")
+    if not args.skip_datatrove:
+        dn, dsecs = datatrove_run(folder, files)
+        print(f"{'datatrove (WarcReader+Traf.)':<30}{dn:>7} docs {dsecs:>8.1f} s "
+              f"{dn / dsecs:>8.1f} docs/s")
+        print(f"ratio curate / datatrove: {(n / secs) / (dn / dsecs):.2f}x per core")
+    quality()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
