@@ -24,7 +24,6 @@ class InputConfig(_Strict):
     paths: list[str] = Field(min_length=1)
     # Prefix for relative entries of a listing (Common Crawl listings hold crawl-data/... keys).
     base_url: str | None = None
-    format: Literal["auto", "warc", "wet"] = "auto"
     # Take only the first N WARC files (after sorting), for trial runs on a big crawl.
     limit: int | None = Field(default=None, ge=1)
 
