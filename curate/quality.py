@@ -1,0 +1,139 @@
+"""Annotate once, filter many: signals as columns, thresholds as a Spark expression.
+
+``annotate_batch`` is plain Python over an Arrow batch (language ID + every filter's
+signals, nothing dropped). ``reason_column`` turns the configured thresholds into one
+Spark column, the first failing rule's name, so thresholds can change without
+recomputing a single signal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pyarrow as pa
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from curate.config import FILTERS, Config, LanguageConfig
+from curate.langid import load_model, predict
+from filters.rules import Rule
+
+_ARROW = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
+_SPARK = {"int64": "bigint", "float64": "double", "bool": "boolean"}
+
+
+def signal_struct(cls) -> pa.StructType:
+    return pa.struct([(name, _ARROW[kind]) for name, kind in cls.SIGNALS.items()])
+
+
+SIGNAL_COLUMNS = ["language", "language_score", *FILTERS]
+
+
+def annotated_schema(base: pa.Schema) -> pa.Schema:
+    fields = [*base, pa.field("language", pa.string()), pa.field("language_score", pa.float64())]
+    fields += [pa.field(name, signal_struct(cls)) for name, cls in FILTERS.items()]
+    return pa.schema(fields)
+
+
+def spark_ddl(schema: pa.Schema) -> str:
+    simple = {
+        pa.string(): "string",
+        pa.int64(): "bigint",
+        pa.int32(): "int",
+        pa.float64(): "double",
+        pa.timestamp("us", tz="UTC"): "timestamp",
+    }
+
+    def ddl(t: pa.DataType) -> str:
+        if pa.types.is_struct(t):
+            inner = ", ".join(f"`{f.name}`: {ddl(f.type)}" for f in t)
+            return f"struct<{inner}>"
+        if pa.types.is_boolean(t):
+            return "boolean"
+        return simple[t]
+
+    return ", ".join(f"`{f.name}` {ddl(f.type)}" for f in schema)
+
+
+def all_filters(cfg: Config) -> dict[str, Any]:
+    """Every filter, enabled or not: signals are computed for all, so enabling one later
+    needs no new annotate run."""
+    return {name: cls(**getattr(cfg.quality, name).model_dump()) for name, cls in FILTERS.items()}
+
+
+def annotate_params(cfg: Config) -> dict[str, Any]:
+    """The settings that shape signals (not thresholds); a filter-only rerun must match them."""
+    params: dict[str, Any] = {"language.model": cfg.language.model}
+    for name, filt in all_filters(cfg).items():
+        for field in getattr(filt, "ANNOTATE_FIELDS", ()):
+            value = getattr(filt, field)
+            params[f"{name}.{field}"] = list(value) if isinstance(value, tuple) else value
+    return params
+
+
+def annotate_batch(batch: pa.RecordBatch, cfg: Config, schema: pa.Schema) -> pa.RecordBatch:
+    model = load_model(cfg.language.model)
+    filters = all_filters(cfg)
+    texts = batch.column("text").to_pylist()
+    urls = batch.column("url").to_pylist()
+    langs, scores = [], []
+    signals: dict[str, list[dict[str, Any]]] = {name: [] for name in filters}
+    for text, url in zip(texts, urls, strict=True):
+        lang, score = predict(model, text)
+        langs.append(lang)
+        scores.append(score)
+        for name, filt in filters.items():
+            signals[name].append(filt.signals(url) if name == "url_filter" else filt.signals(text, lang))
+    columns = [*batch.columns, pa.array(langs, pa.string()), pa.array(scores, pa.float64())]
+    columns += [pa.array(signals[name], signal_struct(FILTERS[name])) for name in filters]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def rules(cfg: Config) -> list[Rule]:
+    """Quality rules of the enabled filters, in the order they are checked."""
+    return [rule for filt in cfg.quality.filters() for rule in filt.rules()]
+
+
+def _rule_column(rule: Rule) -> Column:
+    value = F.col(rule.signal)
+    if rule.op == "true":
+        failed = value
+    elif rule.op == "<":
+        failed = value < F.lit(rule.threshold)
+    else:
+        failed = value > F.lit(rule.threshold)
+    # A null signal (not applicable) never fails, as in Rule.fails.
+    return F.when(failed, F.lit(rule.name))
+
+
+def _language_column(lang_cfg: LanguageConfig) -> list[Column]:
+    if not lang_cfg.enabled:
+        return []
+    lang, score = F.col("language"), F.col("language_score")
+    out = []
+    if lang_cfg.keep:
+        out.append(F.when(lang.isNull() | ~lang.isin(*lang_cfg.keep), F.lit("language.not_kept")))
+    threshold = F.lit(lang_cfg.min_score)
+    for code, value in sorted(lang_cfg.min_score_by_language.items()):
+        threshold = F.when(lang == F.lit(code), F.lit(value)).otherwise(threshold)
+    out.append(F.when(score.isNull() | (score < threshold), F.lit("language.low_score")))
+    return out
+
+
+def reason_column(cfg: Config) -> Column:
+    """First failing rule (language first, then quality filters in order), or null."""
+    checks = _language_column(cfg.language) + [_rule_column(r) for r in rules(cfg)]
+    return F.coalesce(*checks) if checks else F.lit(None).cast("string")
+
+
+def stage_of(reason: str) -> str:
+    return "language" if reason.startswith("language.") else "quality"
+
+
+def thresholds(cfg: Config) -> dict[str, Any]:
+    """Every threshold in force, for the record in stats.json."""
+    out: dict[str, Any] = {"language": cfg.language.model_dump()}
+    for filt in cfg.quality.filters():
+        out[filt.name] = dataclasses.asdict(filt)
+    return out

@@ -1,0 +1,84 @@
+"""Gopher quality rules. Source: Rae et al. 2021, "Scaling Language Models" (Gopher), App. A.1.1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from filters.rules import Rule, max_rule, min_rule
+from filters.text import NO_SPACE_LANGUAGES, is_symbol, words
+
+STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
+
+
+@dataclass(frozen=True)
+class GopherQuality:
+    name: ClassVar[str] = "gopher_quality"
+    SIGNALS: ClassVar[dict[str, str]] = {
+        "n_words": "int64",
+        "mean_word_length": "float64",
+        "hash_ratio": "float64",
+        "ellipsis_ratio": "float64",
+        "bullet_lines_ratio": "float64",
+        "ellipsis_lines_ratio": "float64",
+        "alpha_words_ratio": "float64",
+        "n_stop_words": "int64",
+    }
+
+    enabled: bool = True
+    min_words: int | None = 50
+    max_words: int | None = 100_000
+    min_mean_word_length: float | None = 3
+    max_mean_word_length: float | None = 10
+    max_symbol_word_ratio: float | None = 0.1
+    max_bullet_lines_ratio: float | None = 0.9
+    max_ellipsis_lines_ratio: float | None = 0.3
+    min_alpha_words_ratio: float | None = 0.8
+    min_stop_words: int | None = 2
+
+    @staticmethod
+    def signals(text: str, language: str | None) -> dict[str, Any]:
+        tokens = words(text)
+        n_tokens = len(tokens)
+        content = [t for t in tokens if not is_symbol(t)]
+        lines = text.splitlines() or [""]
+        no_space = language in NO_SPACE_LANGUAGES
+        return {
+            "n_words": len(content),
+            # Characters per word mean nothing where every character is a word.
+            "mean_word_length": (
+                sum(map(len, content)) / len(content) if content and not no_space else None
+            ),
+            "hash_ratio": text.count("#") / n_tokens if n_tokens else None,
+            "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens
+            if n_tokens
+            else None,
+            "bullet_lines_ratio": sum(ln.lstrip().startswith(("•", "-")) for ln in lines)
+            / len(lines),
+            "ellipsis_lines_ratio": sum(ln.rstrip().endswith(("...", "…")) for ln in lines)
+            / len(lines),
+            "alpha_words_ratio": sum(any(c.isalpha() for c in t) for t in tokens) / n_tokens
+            if n_tokens
+            else None,
+            # The stop words are English: other languages are not judged by them.
+            "n_stop_words": len(STOP_WORDS.intersection(tokens))
+            if language in (None, "en")
+            else None,
+        }
+
+    def rules(self) -> list[Rule]:
+        n = self.name
+        return [
+            *min_rule(n, "word_count_low", "n_words", self.min_words),
+            *max_rule(n, "word_count_high", "n_words", self.max_words),
+            *min_rule(n, "mean_word_length_low", "mean_word_length", self.min_mean_word_length),
+            *max_rule(n, "mean_word_length_high", "mean_word_length", self.max_mean_word_length),
+            *max_rule(n, "hash_ratio_high", "hash_ratio", self.max_symbol_word_ratio),
+            *max_rule(n, "ellipsis_ratio_high", "ellipsis_ratio", self.max_symbol_word_ratio),
+            *max_rule(n, "bullet_lines_high", "bullet_lines_ratio", self.max_bullet_lines_ratio),
+            *max_rule(
+                n, "ellipsis_lines_high", "ellipsis_lines_ratio", self.max_ellipsis_lines_ratio
+            ),
+            *min_rule(n, "alpha_words_low", "alpha_words_ratio", self.min_alpha_words_ratio),
+            *min_rule(n, "stop_words_low", "n_stop_words", self.min_stop_words),
+        ]

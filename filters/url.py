@@ -1,0 +1,76 @@
+"""URL blocklist. Source: Penedo et al. 2024, "The FineWeb Datasets", Sec. 3.2 (URL filtering)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from filters.rules import Rule
+
+_URL_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def load_list(path: str | None) -> frozenset[str]:
+    """One entry per line; blank lines and # comments ignored."""
+    if not path:
+        return frozenset()
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return frozenset(ln.strip().lower() for ln in lines if ln.strip() and not ln.startswith("#"))
+
+
+@dataclass(frozen=True)
+class UrlFilter:
+    name: ClassVar[str] = "url_filter"
+    SIGNALS: ClassVar[dict[str, str]] = {"blocked_domain": "bool", "n_blocked_words": "int64"}
+    ANNOTATE_FIELDS: ClassVar[tuple[str, ...]] = (
+        "blocked_domains",
+        "blocked_domains_file",
+        "blocked_words",
+        "blocked_words_file",
+    )
+
+    enabled: bool = True
+    # A domain blocks itself and its subdomains (example.com blocks www.example.com).
+    blocked_domains: tuple[str, ...] = ()
+    blocked_domains_file: str | None = None
+    # Whole words of the URL (host and path split on non-alphanumerics).
+    blocked_words: tuple[str, ...] = ()
+    blocked_words_file: str | None = None
+    max_blocked_words: int | None = 0
+
+    def __post_init__(self) -> None:
+        domains = {d.lower().lstrip(".") for d in self.blocked_domains}
+        words = {w.lower() for w in self.blocked_words}
+        object.__setattr__(
+            self, "_domains", frozenset(domains | load_list(self.blocked_domains_file))
+        )
+        object.__setattr__(self, "_words", frozenset(words | load_list(self.blocked_words_file)))
+
+    def signals(self, url: str | None) -> dict[str, Any]:
+        if not url:
+            return dict.fromkeys(self.SIGNALS)
+        parts = urlsplit(url.lower())
+        host = parts.hostname or ""
+        labels = host.split(".")
+        suffixes = {".".join(labels[i:]) for i in range(len(labels))}
+        tokens = set(_URL_WORDS.findall(host + " " + parts.path + " " + parts.query))
+        return {
+            "blocked_domain": bool(suffixes & self._domains),
+            "n_blocked_words": len(tokens & self._words),
+        }
+
+    def rules(self) -> list[Rule]:
+        rules = [Rule(f"{self.name}.blocked_domain", f"{self.name}.blocked_domain", "true")]
+        if self.max_blocked_words is not None:
+            rules.append(
+                Rule(
+                    f"{self.name}.blocked_words",
+                    f"{self.name}.n_blocked_words",
+                    ">",
+                    self.max_blocked_words,
+                )
+            )
+        return rules
