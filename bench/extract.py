@@ -42,8 +42,9 @@ def ours(files: list[Path]) -> tuple[int, float]:
         for batch in ingest_file(str(path), cfg, extract):
             reasons = batch.column("reason").to_pylist()
             # Documents reaching extraction: kept, empty, timed out or failed.
-            n_docs += sum(r in (None, "extract_empty", "extract_timeout", "extract_error")
-                          for r in reasons)
+            n_docs += sum(
+                r in (None, "extract_empty", "extract_timeout", "extract_error") for r in reasons
+            )
     return n_docs, time.perf_counter() - start
 
 
@@ -110,7 +111,10 @@ def quality() -> None:
 
     root = SHARED / "pages" / "extraction-benchmark"
     truth = json.loads((root / "ground-truth.json").read_text())
-    pages = {k: decode_html(gzip.open(root / "html" / f"{k}.html.gz").read()) for k in truth}
+    pages = {
+        k: decode_html(gzip.decompress((root / "html" / f"{k}.html.gz").read_bytes()))
+        for k in truth
+    }
     variants = {
         "trafilatura, curate options": make_extractor(ExtractConfig()),
         "trafilatura defaults": lambda html, url: trafilatura.extract(html) or "",
@@ -144,8 +148,10 @@ def main() -> int:
     print(f"{'curate (ingest_file)':<30}{n:>7} docs {secs:>8.1f} s {n / secs:>8.1f} docs/s")
     if not args.skip_datatrove:
         dn, dsecs = datatrove_run(folder, files)
-        print(f"{'datatrove (WarcReader+Traf.)':<30}{dn:>7} docs {dsecs:>8.1f} s "
-              f"{dn / dsecs:>8.1f} docs/s")
+        print(
+            f"{'datatrove (WarcReader+Traf.)':<30}{dn:>7} docs {dsecs:>8.1f} s "
+            f"{dn / dsecs:>8.1f} docs/s"
+        )
         print(f"ratio curate / datatrove: {(n / secs) / (dn / dsecs):.2f}x per core")
     quality()
     return 0

@@ -84,7 +84,9 @@ def annotate_batch(batch: pa.RecordBatch, cfg: Config, schema: pa.Schema) -> pa.
         langs.append(lang)
         scores.append(score)
         for name, filt in filters.items():
-            signals[name].append(filt.signals(url) if name == "url_filter" else filt.signals(text, lang))
+            # The URL filter reads the URL; every other filter reads the text.
+            sig = filt.signals(url) if name == "url_filter" else filt.signals(text, lang)
+            signals[name].append(sig)
     columns = [*batch.columns, pa.array(langs, pa.string()), pa.array(scores, pa.float64())]
     columns += [pa.array(signals[name], signal_struct(FILTERS[name])) for name in filters]
     return pa.RecordBatch.from_arrays(columns, schema=schema)

@@ -53,7 +53,11 @@ def test_demo_ground_truth(demo_run, demo_truth):
         by_kind.setdefault(rec["kind"], []).append(rec)
     for kind in ("article", "exact_duplicate", "near_duplicate", "pii", "benchmark"):
         for rec in by_kind[kind]:
-            assert rec["id"] in kept, (kind, rec["url"], removed.get(rec["id"], {}).get("filter_reason"))
+            assert rec["id"] in kept, (
+                kind,
+                rec["url"],
+                removed.get(rec["id"], {}).get("filter_reason"),
+            )
             assert kept[rec["id"]]["url"] == rec["url"]
     for rec in by_kind["non_english"]:
         assert removed[rec["id"]]["filter_reason"] == "language.not_kept"

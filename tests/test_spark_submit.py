@@ -19,12 +19,11 @@ def test_spark_submit_runs_the_same_job(demo_crawl, demo_run, tmp_path):
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
     result = subprocess.run(
         [
-            str(spark_submit),
-            "--master",
-            "local[2]",
-            str(ROOT / "jobs" / "pipeline.py"),
-            "--config",
-            str(config),
+            *(str(spark_submit), "--master", "local[2]", str(ROOT / "jobs" / "pipeline.py")),
+            *("--config", str(ROOT / "configs" / "demo.yaml")),
+            *("--input", f"{demo_crawl}/*.warc.gz", "--output", str(out)),
+            # Ignored under spark-submit: its --master wins.
+            *("--set", "spark.master=spark://nowhere:7077"),
         ],
         env=env,
         capture_output=True,

@@ -1,0 +1,187 @@
+"""Quality filters on hand-made texts: pure Python, no Spark."""
+
+import pytest
+
+from filters.c4 import C4Quality
+from filters.fineweb import FineWebQuality
+from filters.gopher_quality import GopherQuality
+from filters.gopher_repetition import GopherRepetition
+from filters.rules import first_failure
+from filters.text import ends_sentence, sentences, words
+from filters.url import UrlFilter
+
+ALL = [GopherQuality(), GopherRepetition(), C4Quality(), FineWebQuality()]
+PROSE = (
+    "The river runs through the valley and reaches the sea after a long journey. "
+    "Farmers along its banks have grown wheat and barley for many generations. "
+)
+
+
+def reason(filt, text: str, lang: str | None = "en") -> str | None:
+    return first_failure({filt.name: filt.signals(text, lang)}, filt.rules())
+
+
+def numbered_words(n: int) -> str:
+    """n distinct words of 5-6 letters with two stop words: passes every other Gopher rule."""
+    body = [f"wor{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}" for i in range(n - 2)]
+    return " ".join(["the", "and", *body])
+
+
+@pytest.mark.parametrize("filt", [*ALL, UrlFilter()], ids=lambda f: f.name)
+def test_every_rule_passes_at_its_threshold_and_fails_beyond(filt):
+    for rule in filt.rules():
+        if rule.op == "true":
+            assert rule.fails(True) and not rule.fails(False) and not rule.fails(None)
+            continue
+        beyond = rule.threshold - 1e-9 if rule.op == "<" else rule.threshold + 1e-9
+        assert not rule.fails(rule.threshold), rule.name
+        assert rule.fails(beyond), rule.name
+        assert not rule.fails(None), rule.name
+
+
+@pytest.mark.parametrize(
+    "n, expected", [(49, "gopher_quality.word_count_low"), (50, None), (51, None)]
+)
+def test_gopher_word_count_boundary(n, expected):
+    assert reason(GopherQuality(), numbered_words(n)) == expected
+
+
+def test_gopher_max_words():
+    assert (
+        reason(GopherQuality(max_words=60), numbered_words(61)) == "gopher_quality.word_count_high"
+    )
+    assert reason(GopherQuality(max_words=60), numbered_words(60)) is None
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        ("ab", "gopher_quality.mean_word_length_low"),
+        ("abc", None),
+        ("abcdefghij", None),
+        ("abcdefghijk", "gopher_quality.mean_word_length_high"),
+    ],
+)
+def test_gopher_mean_word_length_boundary(word, expected):
+    text = " ".join([word] * 60)
+    assert GopherQuality.signals(text, "en")["mean_word_length"] == len(word)
+    assert reason(GopherQuality(min_stop_words=None), text) == expected
+
+
+def test_gopher_symbols_bullets_ellipsis_alpha_stopwords():
+    base = numbered_words(80)
+    hashes = base + " #" * 9  # 9 hashes over 89 tokens: just over 0.1
+    assert GopherQuality.signals(hashes, "en")["hash_ratio"] == pytest.approx(9 / 89)
+    assert reason(GopherQuality(), hashes) == "gopher_quality.hash_ratio_high"
+    assert reason(GopherQuality(), base + " #" * 8) is None  # 8/88 < 0.1
+    bullets = "\n".join([f"- {base}"] * 10)
+    assert reason(GopherQuality(), bullets) == "gopher_quality.bullet_lines_high"
+    nine_of_ten = "\n".join([f"- {base}"] * 9 + [base])  # exactly 0.9: kept
+    assert GopherQuality.signals(nine_of_ten, "en")["bullet_lines_ratio"] == 0.9
+    assert reason(GopherQuality(), nine_of_ten) is None
+    dots = "\n".join([base + " ..."] * 4 + [base] * 6)
+    assert (
+        reason(GopherQuality(max_symbol_word_ratio=None), dots)
+        == "gopher_quality.ellipsis_lines_high"
+    )
+    numbers = base + " " + " ".join(str(i) for i in range(40))
+    assert reason(GopherQuality(), numbers) == "gopher_quality.alpha_words_low"
+    no_stop = " ".join([*numbered_words(60).split()[2:], "cats", "dogs"])
+    assert reason(GopherQuality(), no_stop) == "gopher_quality.stop_words_low"
+
+
+def test_gopher_repetition_lines_and_ngrams():
+    vocab = numbered_words(202).split()[2:]
+    unique = "\n".join(" ".join(vocab[i * 20 : (i + 1) * 20]) + "." for i in range(10))
+    assert reason(GopherRepetition(), unique) is None
+    repeated = "\n".join([PROSE] * 4 + [f"{PROSE} {i}" for i in range(6)])
+    sig = GopherRepetition.signals(repeated, "en")
+    assert sig["dup_line_frac"] == pytest.approx(3 / 10)  # at the threshold: not a failure
+    assert (
+        reason(
+            GopherRepetition(
+                max_dup_line_char_frac=None,
+                max_dup_5gram_char_frac=None,
+                max_dup_6gram_char_frac=None,
+                max_dup_7gram_char_frac=None,
+                max_dup_8gram_char_frac=None,
+                max_dup_9gram_char_frac=None,
+                max_dup_10gram_char_frac=None,
+            ),
+            repeated,
+        )
+        is None
+    )
+    five = "\n".join([PROSE] * 5 + [f"{PROSE} {i}" for i in range(5)])
+    assert reason(GopherRepetition(), five) == "gopher_repetition.dup_line_frac"
+    spam = "buy cheap watches " * 50
+    assert reason(GopherRepetition(), spam).startswith("gopher_repetition.top_")
+
+
+def test_c4_rules():
+    lines = "\n".join(f"This is sentence number {i} of the page." for i in range(5))
+    assert reason(C4Quality(), lines) is None
+    assert reason(C4Quality(), "\n".join(lines.splitlines()[:4])) == "c4.too_few_sentences"
+    assert reason(C4Quality(), lines + "\nLorem ipsum dolor sit amet.") == "c4.lorem_ipsum"
+    assert reason(C4Quality(), lines + "\nvar x = {a: 1} is code.") == "c4.curly_bracket"
+    # Lines without terminal punctuation or with fewer than 3 words do not count.
+    menu = lines + "\nHome\nAbout us today"
+    assert C4Quality().signals(menu, "en")["lines_kept_frac"] == pytest.approx(5 / 7)
+    policy = "\n".join(f"Read our privacy policy number {i}." for i in range(5))
+    assert reason(C4Quality(), policy) == "c4.too_few_sentences"
+    assert reason(C4Quality(bad_words=("darn",)), lines + "\nA darn good page.") == "c4.bad_words"
+
+
+def test_fineweb_rules():
+    good = "\n".join(f"The valley has fields and a river, line {i}." for i in range(10))
+    assert reason(FineWebQuality(), good) is None
+    no_punct = "\n".join(f"The valley has fields and a river line {i}" for i in range(10))
+    assert reason(FineWebQuality(), no_punct) == "fineweb.line_punct_ratio_low"
+    short = "\n".join(
+        ["Short line."] * 7 + [f"A long enough line of text to pass it, {i}." for i in range(3)]
+    )
+    assert FineWebQuality().signals(short, "en")["short_line_ratio"] == 0.7
+    assert reason(FineWebQuality(max_dup_line_char_ratio=None), short) == "fineweb.short_lines_high"
+    dup = good + "\n" + good.splitlines()[0]
+    assert reason(FineWebQuality(), dup) == "fineweb.dup_line_chars_high"
+    listy = "\n".join(f"Item {i}." for i in range(20))
+    assert (
+        reason(FineWebQuality(max_short_line_ratio=None), listy) == "fineweb.newlines_per_word_high"
+    )
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n\t  "])
+def test_empty_and_whitespace_text(text):
+    assert reason(GopherQuality(), text) == "gopher_quality.word_count_low"
+    assert reason(GopherRepetition(), text) is None
+    assert reason(C4Quality(), text) == "c4.too_few_sentences"
+    assert reason(FineWebQuality(), text) == "fineweb.empty"
+
+
+def test_cjk_is_judged_by_characters_not_spaces():
+    zh = "城市图书馆在周末延长了开放时间，方便学生们学习。" * 4
+    assert len(words("城市图书馆")) == 5
+    sig = GopherQuality.signals(zh, "zh")
+    assert sig["n_words"] == 4 * 22  # Han characters; the two punctuation marks are not words
+    assert sig["mean_word_length"] is None and sig["n_stop_words"] is None
+    assert reason(GopherQuality(), zh, "zh") is None
+    assert ends_sentence("方便学生们学习。") and not ends_sentence("方便学生们学习")
+    assert len(sentences("第一句。第二句！第三句")) == 3
+
+
+def test_non_english_is_not_judged_by_english_stop_words():
+    de = " ".join(["Die Stadtbibliothek hat ihre Öffnungszeiten am Wochenende verlängert."] * 8)
+    assert GopherQuality.signals(de, "de")["n_stop_words"] is None
+    assert reason(GopherQuality(), de, "de") is None
+
+
+def test_url_filter(tmp_path):
+    listing = tmp_path / "domains.txt"
+    listing.write_text("# blocked\nbad.example\n")
+    filt = UrlFilter(blocked_domains_file=str(listing), blocked_words=("casino",))
+    check = lambda url: first_failure({filt.name: filt.signals(url)}, filt.rules())  # noqa: E731
+    assert check("https://www.bad.example/page") == "url_filter.blocked_domain"
+    assert check("https://notbad.example/page") is None
+    assert check("https://news.example.com/best-casino-bonus") == "url_filter.blocked_words"
+    assert check("https://news.example.com/casinos-history") is None
+    assert check(None) is None

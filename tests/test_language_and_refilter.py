@@ -1,0 +1,90 @@
+"""Language ID with the real lid.176 model, and re-filtering stored signals."""
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from curate.config import ConfigError
+from curate.ingest import RECORD_SCHEMA
+from curate.langid import language_reason, load_model, predict
+from curate.pipeline import RECORD_COLUMNS, refilter
+from curate.quality import annotate_batch, annotated_schema
+from tests.conftest import demo_config, shared_path
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("The bakers of the town still shape their loaves by hand before dawn.", "en"),
+        ("Der Bäcker an der Ecke backt sein Brot noch immer nach einem alten Rezept.", "de"),
+        ("Le boulanger prépare ses baguettes avant l'aube, comme son grand-père.", "fr"),
+        ("城市图书馆在周末延长了开放时间，方便学生们学习。", "zh"),
+    ],
+)
+def test_lid176_predicts(text, lang):
+    got, score = predict(load_model(), text + "\n" + text)
+    assert got == lang and score > 0.65
+
+
+def test_udhr_lines_are_mostly_right():
+    root = shared_path("lid-eval", "udhr2")
+    model = load_model()
+    for code, label in (("eng", "en"), ("deu", "de"), ("spa", "es")):
+        text = (root / f"{code}.txt").read_text(encoding="utf-8")
+        lines = [ln for ln in text.splitlines() if len(ln) >= 50][:50]
+        right = sum(predict(model, ln)[0] == label for ln in lines)
+        assert right >= 0.9 * len(lines), (code, right, len(lines))
+
+
+def test_language_rules():
+    assert language_reason("de", 0.99, ["en"], 0.65, {}) == "language.not_kept"
+    assert language_reason("en", 0.64, ["en"], 0.65, {}) == "language.low_score"
+    assert language_reason("en", 0.65, ["en"], 0.65, {}) is None
+    assert language_reason("de", 0.7, [], 0.65, {"de": 0.8}) == "language.low_score"
+    assert language_reason(None, None, [], 0.65, {}) == "language.low_score"
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="lid-missing.bin"):
+        load_model(str(tmp_path / "lid-missing.bin"))
+
+
+def test_annotate_batch_adds_signals_and_drops_nothing(demo_crawl, tmp_path):
+    cfg = demo_config(demo_crawl, tmp_path)
+    base = pa.schema([RECORD_SCHEMA.field(c) for c in RECORD_COLUMNS])
+    texts = ["The river runs to the sea. " * 20, "", "Der Fluss fließt ins Meer. " * 20]
+    rows = {c: [None] * 3 for c in RECORD_COLUMNS}
+    rows["text"], rows["url"] = texts, ["https://a.example/x", None, "https://b.example/y"]
+    batch = pa.RecordBatch.from_pydict(rows, schema=base)
+    out = annotate_batch(batch, cfg, annotated_schema(base)).to_pylist()
+    assert [r["language"] for r in out] == ["en", None, "de"]
+    assert out[0]["gopher_quality"]["n_words"] == 120
+    assert out[1]["fineweb"]["n_lines"] == 0
+
+
+def test_refilter_matches_a_fresh_run(spark, demo_crawl, demo_run, tmp_path):
+    stats, out = demo_run
+    loose = ["quality.gopher_quality.min_words=10", "language.keep=[en, de]"]
+    # Same output dir as the signals: documents/ is swapped atomically.
+    re_stats = refilter(demo_config(demo_crawl, tmp_path / "a", loose), out, spark=spark)
+    assert re_stats["stages"][0] == stats["stages"][0]  # extract is not rerun
+    assert re_stats["stages"][-1]["out"] > stats["stages"][-1]["out"]
+    from curate.pipeline import run
+
+    fresh = run(demo_config(demo_crawl, tmp_path / "b", loose), spark=spark)
+    for a, b in zip(re_stats["stages"], fresh["stages"], strict=True):
+        assert (a["in"], a["out"], a["removed"]) == (b["in"], b["out"], b["removed"])
+    kept_a = pq.read_table(tmp_path / "a" / "documents").sort_by("id")
+    kept_b = pq.read_table(tmp_path / "b" / "documents").sort_by("id")
+    assert kept_a.equals(kept_b)
+    on_disk = json.loads((tmp_path / "a" / "stats.json").read_text())
+    assert on_disk["thresholds"]["gopher_quality"]["min_words"] == 10
+
+
+def test_refilter_refuses_changed_annotate_settings(demo_crawl, demo_run, tmp_path):
+    _, out = demo_run
+    cfg = demo_config(demo_crawl, tmp_path, ["quality.c4.min_words_per_line=5"])
+    with pytest.raises(ConfigError, match="c4.min_words_per_line"):
+        refilter(cfg, out)
