@@ -47,7 +47,7 @@ def test_language_rules():
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="lid-missing.bin"):
+    with pytest.raises(FileNotFoundError, match=r"lid-missing\.bin"):
         load_model(str(tmp_path / "lid-missing.bin"))
 
 
@@ -86,5 +86,5 @@ def test_refilter_matches_a_fresh_run(spark, demo_crawl, demo_run, tmp_path):
 def test_refilter_refuses_changed_annotate_settings(demo_crawl, demo_run, tmp_path):
     _, out = demo_run
     cfg = demo_config(demo_crawl, tmp_path, ["quality.c4.min_words_per_line=5"])
-    with pytest.raises(ConfigError, match="c4.min_words_per_line"):
+    with pytest.raises(ConfigError, match=r"c4\.min_words_per_line"):
         refilter(cfg, out)
