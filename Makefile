@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test test-all lint bench-extract check-prereqs clean
+.PHONY: install demo test test-all lint bench-install bench-extract bench-filters check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -31,9 +31,14 @@ test-all: install
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench-extract: install
+bench-install: install
 	$(BIN)/python -m pip install -q -e '.[bench]'
+
+bench-extract: bench-install
 	$(BIN)/python bench/extract.py
+
+bench-filters: bench-install
+	$(BIN)/python bench/filters.py
 
 clean:
 	rm -rf $(VENV) out demo-data build *.egg-info

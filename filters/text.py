@@ -7,11 +7,19 @@ import regex
 # Scripts written without spaces between words: each character counts as one word, so
 # word counts stay meaningful (a Chinese word is 1-2 characters).
 _NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
+# Letters of a word, stopping before an English contraction ("do|n't", "Python|'s").
+_LETTERS = rf"(?:(?!n['’]t\b)[^\s\p{{P}}\p{{S}}{_NO_SPACE_SCRIPTS}])+"
 _TOKEN = regex.compile(
-    rf"[{_NO_SPACE_SCRIPTS}]"  # one character of a no-space script
+    r"https?://\S+?(?=[.,;:!?)\]'\"]*(?:\s|$))"  # a URL is one token
+    rf"|[{_NO_SPACE_SCRIPTS}]"  # one character of a no-space script
     r"|\d+(?:[.,:/-]\d+)+"  # 1.2.3.4, 2024-03-01, 19.99: one token, as spaCy keeps them
-    rf"|[^\s\p{{P}}\p{{S}}{_NO_SPACE_SCRIPTS}]+(?:['’][^\s\p{{P}}\p{{S}}]+)*"  # a word
-    r"|\.{2,}|[\p{P}\p{S}]"  # "..." or one punctuation / symbol
+    r"|(?<=^|\s)--?[\p{L}\d][\w-]*"  # command-line options: --prefix, -s
+    r"|\w\+\+"  # C++
+    r"|n['’]t\b|['’](?:s|re|ve|ll|d|m)\b"  # contraction suffixes, split off as spaCy does
+    # A word; as in spaCy, "sources.list", "os_path", "/etc" and ".bz2" stay whole
+    # (a period splits only before an upper-case letter: a missing space between sentences).
+    rf"|(?:(?<=^|\s)[./])?{_LETTERS}(?:(?:_|\.(?=[\p{{Ll}}\d])){_LETTERS})*"
+    r"|[-|=_*~+#]{2,}|\.{2,}|[\p{P}\p{S}]"  # a run like |---| or "...", or one mark
 )
 _SENTENCE_END = regex.compile(r"(?<=[\p{Sentence_Terminal}])(?:\s+|(?=[^\s\p{P}]))")
 _TERMINAL = regex.compile(r"\p{Sentence_Terminal}$")
