@@ -33,7 +33,7 @@ class FineWebQuality:
         lines = [ln for ln in text.split("\n") if ln.strip()]
         if not lines:
             return {**dict.fromkeys(self.SIGNALS), "n_lines": 0}
-        n_words = len(words(text))
+        n_words = len(words(text, language))
         _, dup_chars = duplicates(lines)
         body_chars = len(text.replace("\n", ""))
         return {

@@ -38,7 +38,7 @@ class GopherQuality:
 
     @staticmethod
     def signals(text: str, language: str | None) -> dict[str, Any]:
-        tokens = words(text)
+        tokens = words(text, language)
         n_tokens = len(tokens)
         content = [t for t in tokens if not is_symbol(t)]
         lines = text.splitlines() or [""]

@@ -76,7 +76,7 @@ class GopherRepetition:
         lines = _LINE_BREAK.split(text)
         para_dup, para_chars = duplicates(paragraphs)
         line_dup, line_chars = duplicates(lines)
-        tokens = words(text)
+        tokens = words(text, language)
         out: dict[str, Any] = {
             "dup_para_frac": para_dup / len(paragraphs),
             "dup_para_char_frac": para_chars / n_chars,

@@ -4,32 +4,142 @@ from __future__ import annotations
 
 import regex
 
-# Scripts written without spaces between words: each character counts as one word, so
-# word counts stay meaningful (a Chinese word is 1-2 characters).
-_NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
-# Letters of a word, stopping before an English contraction ("do|n't", "Python|'s").
-_LETTERS = rf"(?:(?!n['’]t\b)[^\s\p{{P}}\p{{S}}{_NO_SPACE_SCRIPTS}])+"
-_TOKEN = regex.compile(
-    r"https?://\S+?(?=[.,;:!?)\]'\"]*(?:\s|$))"  # a URL is one token
-    rf"|[{_NO_SPACE_SCRIPTS}]"  # one character of a no-space script
-    r"|\d+(?:[.,:/-]\d+)+"  # 1.2.3.4, 2024-03-01, 19.99: one token, as spaCy keeps them
-    r"|(?<=^|\s)--?[\p{L}\d][\w-]*"  # command-line options: --prefix, -s
-    r"|\w\+\+"  # C++
-    r"|n['’]t\b|['’](?:s|re|ve|ll|d|m)\b"  # contraction suffixes, split off as spaCy does
-    # A word; as in spaCy, "sources.list", "os_path", "/etc" and ".bz2" stay whole
-    # (a period splits only before an upper-case letter: a missing space between sentences).
-    rf"|(?:(?<=^|\s)[./])?{_LETTERS}(?:(?:_|\.(?=[\p{{Ll}}\d])){_LETTERS})*"
-    r"|[-|=_*~+#]{2,}|\.{2,}|[\p{P}\p{S}]"  # a run like |---| or "...", or one mark
+# Scripts written without spaces between words: in documents of these languages each
+# character counts as one word, so word counts stay meaningful.
+_NO_SPACE = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]"
 )
+NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "wuu", "yue"})
+
+# Word splitting follows spaCy's English tokenizer rules (the one datatrove's filters use):
+# whitespace, then prefix / suffix punctuation peeled off, then a few infix splits. So
+# "fstab(5", "UUID=7a250fb8" and "sources.list" stay whole, "don't" is "do" + "n't".
+_PUNCT = r"…,:;!?¿؟¡()\[\]{}<>_#*&。？！，、；：～·।،۔؛٪"
+_QUOTES = "\"'“”‘’«»„‚‹›`´「」『』（）〔〕【】《》〈〉"
+_CURRENCY = r"$£€¥¢₹₽₩"
+_ICON = r"(?!°)\p{So}"
+_PREFIX = regex.compile(
+    rf"^(?:§|%|=|—|–|\+(?![0-9])|\.\.+|[{_PUNCT}]|[{_QUOTES}]|[{_CURRENCY}]|{_ICON})"
+)
+_SUFFIX = regex.compile(
+    rf"(?:\.\.+|[{_PUNCT}]|[{_QUOTES}]|{_ICON}|['’][sS]|—|–|(?<=[0-9])\+"
+    rf"|(?<=[0-9])[{_CURRENCY}]|(?<=[0-9\p{{Ll}}\p{{Lo}}%²\-+…{_QUOTES})\]])\.|(?<=\p{{Lu}}\p{{Lu}})\.)$"
+)
+_INFIX = regex.compile(
+    rf"\.\.+|…|{_ICON}|(?<=[0-9])[+\-*^](?=[0-9-])"
+    rf"|(?<=[\p{{Ll}}{_QUOTES}])\.(?=[\p{{Lu}}{_QUOTES}])|(?<=\p{{L}}),(?=\p{{L}})"
+    r"|(?<=[\p{L}0-9])(?:---|--|—|–|-|~)(?=\p{L})|(?<=[\p{L}0-9])[:<>=/](?=\p{L})"
+)
+# A URL, host name or email is one token, with or without a scheme: "sources.list",
+# "debian-archive.gpg", "user@lists.debian.org", "https://deb.debian.org/debian".
+_URL = regex.compile(
+    r"^(?:[\w+.-]{2,}://)?(?:\S+(?::\S*)?@)?"  # scheme, user@
+    r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}_-]{0,62})?\.)+[\p{Ll}\p{Lo}]{2,63}"  # labels + TLD
+    r"(?::\d{2,5})?(?:[/?#]\S*)?$"  # port, path
+)
+_CONTRACTION = regex.compile(r"^(\p{L}+)(n['’]t|['’](?:re|ve|ll|d|m))$", regex.I)
+# Special cases kept whole (abbreviations) or split as spaCy's English exceptions do.
+_SPECIAL: dict[str, tuple[str, ...]] = {
+    **{
+        a: (a,)
+        for a in (
+            "e.g.",
+            "i.e.",
+            "and/or",
+            "vs.",
+            "Mr.",
+            "Mrs.",
+            "Ms.",
+            "Dr.",
+            "St.",
+            "Jr.",
+            "Sr.",
+            "Inc.",
+            "Ltd.",
+            "Co.",
+            "a.m.",
+            "p.m.",
+            "No.",
+            "U.S.",
+        )
+    },
+    "cannot": ("can", "not"),
+    "Cannot": ("Can", "not"),
+}
+
+
+def _split_core(core: str) -> list[str]:
+    if _URL.match(core):
+        return [core]
+    special = _SPECIAL.get(core)
+    if special:
+        return list(special)
+    m = _CONTRACTION.match(core)
+    if m:
+        return [m.group(1), m.group(2)]
+    out, start = [], 0
+    for infix in _INFIX.finditer(core):
+        if infix.start() > start:
+            out.append(core[start : infix.start()])
+        if infix.end() > infix.start():
+            out.append(infix.group())
+        start = infix.end()
+    if start < len(core):
+        out.append(core[start:])
+    return out
+
+
+def _split_chunk(chunk: str) -> list[str]:
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    while chunk:
+        if chunk in _SPECIAL:
+            break
+        m = _PREFIX.search(chunk)
+        if m and m.end() < len(chunk):
+            prefixes.append(m.group())
+            chunk = chunk[m.end() :]
+            continue
+        m = _SUFFIX.search(chunk)
+        if m and m.start() > 0:
+            suffixes.append(m.group())
+            chunk = chunk[: m.start()]
+            continue
+        break
+    core = _split_core(chunk) if chunk else []
+    return prefixes + core + suffixes[::-1]
+
+
+def words(text: str, language: str | None = None) -> list[str]:
+    """Words and punctuation tokens, in order (punctuation tokens are kept, as spaCy does)."""
+    out: list[str] = []
+    for chunk in text.split():
+        if chunk.isalnum() and chunk not in _SPECIAL:
+            out.append(chunk)
+        else:
+            out.extend(_split_chunk(chunk))
+    if language in NO_SPACE_LANGUAGES:
+        out = [piece for tok in out for piece in _split_no_space(tok)]
+    return out
+
+
+def _split_no_space(token: str) -> list[str]:
+    if not _NO_SPACE.search(token):
+        return [token]
+    pieces, start = [], 0
+    for m in _NO_SPACE.finditer(token):
+        if m.start() > start:
+            pieces.append(token[start : m.start()])
+        pieces.append(m.group())
+        start = m.end()
+    if start < len(token):
+        pieces.append(token[start:])
+    return pieces
+
+
 _SENTENCE_END = regex.compile(r"(?<=[\p{Sentence_Terminal}])(?:\s+|(?=[^\s\p{P}]))")
 _TERMINAL = regex.compile(r"\p{Sentence_Terminal}$")
 _PUNCT_OR_SYMBOL = regex.compile(r"^[\p{P}\p{S}]+$")
-NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "wuu", "yue"})
-
-
-def words(text: str) -> list[str]:
-    """Words and punctuation tokens, in order (punctuation tokens are kept, as spaCy does)."""
-    return _TOKEN.findall(text)
 
 
 def is_symbol(token: str) -> bool:

@@ -160,7 +160,8 @@ def test_empty_and_whitespace_text(text):
 
 def test_cjk_is_judged_by_characters_not_spaces():
     zh = "城市图书馆在周末延长了开放时间，方便学生们学习。" * 4
-    assert len(words("城市图书馆")) == 5
+    assert len(words("城市图书馆", "zh")) == 5
+    assert len(words("城市图书馆", "en")) == 1  # as spaCy's English tokenizer
     sig = GopherQuality.signals(zh, "zh")
     assert sig["n_words"] == 4 * 22  # Han characters; the two punctuation marks are not words
     assert sig["mean_word_length"] is None and sig["n_stop_words"] is None
@@ -185,3 +186,16 @@ def test_url_filter(tmp_path):
     assert check("https://news.example.com/best-casino-bonus") == "url_filter.blocked_words"
     assert check("https://news.example.com/casinos-history") is None
     assert check(None) is None
+
+
+def test_words_follow_spacy_english_rules():
+    text = (
+        "Don't edit /etc/apt/sources.list (see fstab(5) or https://deb.debian.org/debian). "
+        "Use --install, e.g. with user@lists.example.org; it cannot fail... End.Start"
+    )
+    assert words(text, "en") == [
+        "Do", "n't", "edit", "/etc", "/", "apt", "/", "sources.list", "(", "see", "fstab(5",
+        ")", "or", "https://deb.debian.org/debian", ")", ".", "Use", "--install", ",", "e.g.",
+        "with", "user@lists.example.org", ";", "it", "can", "not", "fail", "...", "End", ".",
+        "Start",
+    ]  # fmt: skip

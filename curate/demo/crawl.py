@@ -221,7 +221,7 @@ def _pii(rng: random.Random, base: Page, i: int) -> Page:
     values = {k: rng.choice(v) for k, v in PII_VALUES.items()}
     values["name"] = rng.choice(SLOTS["name"])
     block = template.format(**values)
-    paras = [*base.truth["paragraphs"][:3], block, HARD_NEGATIVES]
+    paras = [*base.truth["paragraphs"], block, HARD_NEGATIVES]
     url = f"https://community{i}.example.org/notice.html"
     truth = {"entities": sorted(entities), "pii_text": block}
     return Page(url, "pii", _html_page(f"Notice {i}", paras).encode(), "en", truth=truth)
