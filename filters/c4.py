@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from filters.rules import Rule, min_rule
-from filters.text import sentences
+from filters.text import count_sentences
 
 _CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]")
 END_PUNCTUATION = (".", "?", "!", '"', "'")
@@ -88,7 +88,7 @@ class C4Quality:
         kept, lorem, curly, total = self.kept_lines(text)
         lower = text.lower()
         return {
-            "n_sentences": sum(len(sentences(line)) for line in kept),
+            "n_sentences": sum(count_sentences(line, language) for line in kept),
             "lines_kept_frac": len(kept) / total if total else None,
             "lorem_ipsum": lorem,
             "curly_bracket": curly,

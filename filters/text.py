@@ -137,7 +137,8 @@ def _split_no_space(token: str) -> list[str]:
     return pieces
 
 
-_SENTENCE_END = regex.compile(r"(?<=[\p{Sentence_Terminal}])(?:\s+|(?=[^\s\p{P}]))")
+_TERMINAL_TOKEN = regex.compile(r"^\p{Sentence_Terminal}$")
+_ALL_PUNCT = regex.compile(r"^\p{P}+$")
 _TERMINAL = regex.compile(r"\p{Sentence_Terminal}$")
 _PUNCT_OR_SYMBOL = regex.compile(r"^[\p{P}\p{S}]+$")
 
@@ -151,8 +152,18 @@ def ends_sentence(line: str) -> bool:
     return bool(_TERMINAL.search(line))
 
 
-def sentences(line: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(line.strip()) if s.strip()]
+def count_sentences(line: str, language: str | None = None) -> int:
+    """Sentences as spaCy's sentencizer finds them: a token that is one sentence-terminal
+    character ends a sentence, and the next token that is not punctuation starts one."""
+    n, seen_end = 0, False
+    for i, token in enumerate(words(line, language)):
+        terminal = bool(_TERMINAL_TOKEN.match(token))
+        if i == 0 or (seen_end and not terminal and not _ALL_PUNCT.match(token)):
+            n += 1
+            seen_end = False
+        if terminal:
+            seen_end = True
+    return n
 
 
 def duplicates(items: list[str]) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from filters.fineweb import FineWebQuality
 from filters.gopher_quality import GopherQuality
 from filters.gopher_repetition import GopherRepetition
 from filters.rules import first_failure
-from filters.text import ends_sentence, sentences, words
+from filters.text import count_sentences, ends_sentence, words
 from filters.url import UrlFilter
 
 ALL = [GopherQuality(), GopherRepetition(), C4Quality(), FineWebQuality()]
@@ -167,7 +167,8 @@ def test_cjk_is_judged_by_characters_not_spaces():
     assert sig["mean_word_length"] is None and sig["n_stop_words"] is None
     assert reason(GopherQuality(), zh, "zh") is None
     assert ends_sentence("方便学生们学习。") and not ends_sentence("方便学生们学习")
-    assert len(sentences("第一句。第二句！第三句")) == 3
+    assert count_sentences("第一句。第二句！第三句", "zh") == 3
+    assert count_sentences("Mail me at a@b.org. Or not! Fine... e.g. this", "en") == 3
 
 
 def test_non_english_is_not_judged_by_english_stop_words():
