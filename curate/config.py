@@ -114,6 +114,40 @@ QualityConfig = create_model(
 )
 
 
+class DedupConfig(_Strict):
+    enabled: bool = True
+    url: bool = True  # same normalised URL: keep the latest fetch
+    exact: bool = True  # same normalised text
+    near: bool = True  # MinHash-LSH near-duplicates
+    ngram: int = Field(default=5, ge=1)  # word shingles
+    num_perm: int = Field(default=128, ge=2)
+    threshold: float = Field(default=0.8, gt=0, lt=1)  # Jaccard
+    # Set both to fix the banding (FineWeb: 14 x 8); else chosen from threshold and num_perm.
+    bands: int | None = Field(default=None, ge=1)
+    rows: int | None = Field(default=None, ge=1)
+    seed: int = 1
+    verify: bool = True  # exact Jaccard on candidate pairs drops LSH false positives
+    # Buckets with more members than this are verified along a chain, not all pairs.
+    max_bucket_pairs: int = Field(default=100, ge=2)
+    # Survivor order inside a cluster: "column asc|desc"; absent columns are skipped.
+    keep_order: list[str] = Field(
+        default_factory=lambda: ["perplexity asc", "crawl_date asc", "id asc"]
+    )
+    # Output dirs of earlier runs: their documents always win against this run's.
+    against: list[str] = Field(default_factory=list)
+
+    def banding(self) -> tuple[int, int]:
+        from curate.dedup.minhash import optimal_bands
+
+        if self.bands and self.rows:
+            if self.bands * self.rows > self.num_perm:
+                raise ConfigError(
+                    f"dedup.bands x dedup.rows = {self.bands * self.rows} > dedup.num_perm"
+                )
+            return self.bands, self.rows
+        return optimal_bands(self.threshold, self.num_perm)
+
+
 class Config(_Strict):
     input: InputConfig
     output: OutputConfig
@@ -121,6 +155,7 @@ class Config(_Strict):
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)  # type: ignore[valid-type]
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, raw_value: str, source: str) -> None:

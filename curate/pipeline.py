@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from curate import __version__
 from curate.config import Config, ConfigError, ExtractConfig
+from curate.dedup.stage import dedup
 from curate.extract import make_extractor
 from curate.ingest import RECORD_SCHEMA, ingest_file
 from curate.io.atomic import atomic_dir, write_json_atomic
@@ -126,47 +127,69 @@ def annotate(spark: SparkSession, docs: DataFrame, cfg: Config, out_dir: Path) -
         (tmp / ANNOTATE_PARAMS_FILE).write_text(json.dumps(annotate_params(cfg), indent=1))
 
 
-def _filter_stages(rows: list, n_in: int) -> tuple[list[StageStats], int]:
-    """Language and quality stage counts from per-reason counts; and the kept text bytes."""
+def _filter_stages(rows: list, n_in: int) -> list[StageStats]:
+    """Language and quality stage counts from per-reason counts."""
     removed: dict[str, dict[str, int]] = {"language": {}, "quality": {}}
-    kept_bytes = 0
     for row in rows:
-        if row["filter_reason"] is None:
-            kept_bytes = row["text_bytes"] or 0
-        else:
+        if row["filter_reason"] is not None:
             removed[stage_of(row["filter_reason"])][row["filter_reason"]] = row["n"]
     stages, n = [], n_in
     for name in ("language", "quality"):
         out = n - sum(removed[name].values())
         stages.append(StageStats(name, n, out, removed[name]))
         n = out
-    return stages, kept_bytes
+    return stages
 
 
 def apply_filters(
-    spark: SparkSession, cfg: Config, out: Path, annotated_dir: Path, prior: list[StageStats]
-) -> tuple[list[StageStats], int]:
-    """Thresholds over stored signals: documents/, removed/ (optional) and stage counts."""
+    spark: SparkSession, cfg: Config, annotated_dir: Path
+) -> tuple[list[StageStats], DataFrame, DataFrame]:
+    """Thresholds over stored signals: language and quality stage counts, kept and removed
+    documents (removed ones with filter_reason)."""
     t0 = time.time()
     flagged = spark.read.parquet(str(annotated_dir)).withColumn("filter_reason", reason_column(cfg))
-    rows = (
-        flagged.groupBy("filter_reason")
-        .agg(F.count(F.lit(1)).alias("n"), F.sum(F.octet_length("text")).alias("text_bytes"))
-        .collect()
-    )
-    stages, kept_bytes = _filter_stages(rows, sum(r["n"] for r in rows))
+    rows = flagged.groupBy("filter_reason").agg(F.count(F.lit(1)).alias("n")).collect()
+    stages = _filter_stages(rows, sum(r["n"] for r in rows))
+    stages[-1].seconds = time.time() - t0
     kept = flagged.where(F.col("filter_reason").isNull()).select(*DOCUMENT_COLUMNS)
-    write_documents(kept, out / "documents", _n_files(kept_bytes, cfg), cfg.output.compression)
+    removed = flagged.where(F.col("filter_reason").isNotNull()).withColumn(
+        "duplicate_of", F.lit(None).cast("string")
+    )
+    return stages, kept, removed
+
+
+def _text_bytes(df: DataFrame) -> int:
+    return df.agg(F.sum(F.octet_length("text"))).first()[0] or 0
+
+
+def publish(
+    spark: SparkSession,
+    cfg: Config,
+    out: Path,
+    stages: list[StageStats],
+    kept: DataFrame,
+    removed: DataFrame,
+) -> tuple[list[StageStats], int, dict[str, Any]]:
+    """Dedup the kept documents, then write documents/ (and removed/) and check counts."""
+    report: dict[str, Any] = {}
+    if cfg.dedup.enabled:
+        t0 = time.time()
+        kept, dup_removed, dedup_stats, report = dedup(
+            spark, kept, stages[-1].n_out, cfg.dedup, out, cfg.output.compression
+        )
+        dedup_stats.seconds = time.time() - t0
+        stages = [*stages, dedup_stats]
+        removed = removed.unionByName(dup_removed)
+    write_documents(
+        kept, out / "documents", _n_files(_text_bytes(kept), cfg), cfg.output.compression
+    )
     if cfg.quality.keep_removed:
-        removed = flagged.where(F.col("filter_reason").isNotNull())
-        removed_bytes = sum((r["text_bytes"] or 0) for r in rows if r["filter_reason"])
-        n_files = _n_files(removed_bytes, cfg)
+        removed = removed.select(*DOCUMENT_COLUMNS, "filter_reason", "duplicate_of")
+        n_files = _n_files(_text_bytes(removed), cfg)
         write_documents(removed, out / "removed", n_files, cfg.output.compression)
     n_docs = spark.read.parquet(str(out / "documents")).count()
-    stages[-1].seconds = time.time() - t0
-    all_stages = [*prior, *stages]
-    check_accounting(all_stages, n_docs)
-    return all_stages, n_docs
+    check_accounting(stages, n_docs)
+    return stages, n_docs, report
 
 
 def _stage_stats(records: DataFrame, name: str, seconds: float) -> StageStats:
@@ -210,10 +233,11 @@ def run(cfg: Config, spark: SparkSession | None = None, source: str = "config") 
     docs = records.where(F.col("reason").isNull())
     annotate(spark, docs, cfg, out / "stages" / "annotate")
     annotate_seconds = time.time() - t0
-    stages, n_docs = apply_filters(spark, cfg, out, out / "stages" / "annotate", [extract_stats])
-    stages[1].seconds += annotate_seconds
+    stages, kept, removed = apply_filters(spark, cfg, out / "stages" / "annotate")
+    stages[0].seconds += annotate_seconds
+    stages, n_docs, report = publish(spark, cfg, out, [extract_stats, *stages], kept, removed)
     inputs = {"files": len(paths), "first": paths[:3]}
-    return _finish(cfg, out, inputs, stages, n_docs, started)
+    return _finish(cfg, out, inputs, stages, n_docs, started, report)
 
 
 def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = None) -> dict:
@@ -245,8 +269,9 @@ def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = 
     ]
     spark = spark or build_session(cfg.spark)
     out = Path(cfg.output.dir)
-    stages, n_docs = apply_filters(spark, cfg, out, annotated_dir, prior)
-    return _finish(cfg, out, previous["inputs"], stages, n_docs, started)
+    stages, kept, removed = apply_filters(spark, cfg, annotated_dir)
+    stages, n_docs, report = publish(spark, cfg, out, [*prior, *stages], kept, removed)
+    return _finish(cfg, out, previous["inputs"], stages, n_docs, started, report)
 
 
 def _finish(
@@ -256,6 +281,7 @@ def _finish(
     stages: list[StageStats],
     n_docs: int,
     started: float,
+    dedup_report: dict[str, Any],
 ) -> dict[str, Any]:
     stats = {
         "curate_version": __version__,
@@ -267,6 +293,7 @@ def _finish(
             "files": len(list((out / "documents").glob("part-*"))),
         },
         "thresholds": thresholds(cfg),
+        "dedup": dedup_report,
         "seconds": {"total": round(time.time() - started, 3)},
         "config": cfg.model_dump(mode="json"),
     }
@@ -282,6 +309,11 @@ def summary(stats: dict[str, Any]) -> str:
         lines.append(f"  [{st['name']}] in {st['in']:,} -> out {st['out']:,}")
         for reason, n in sorted(st["removed"].items(), key=lambda kv: -kv[1]):
             lines.append(f"      removed {reason:<44}{n:>8,}")
+    clusters = stats.get("dedup", {}).get("clusters")
+    if clusters:
+        lines.append(
+            f"  near-duplicate clusters {clusters['count']:>6,}  sizes {clusters['sizes']}"
+        )
     docs = stats["documents"]
     lines.append(f"  documents written   {docs['rows']:>10,}  in {docs['files']} file(s)")
     lines.append(f"  output              {docs['path']}")

@@ -31,7 +31,7 @@ def assert_accounting(stats: dict, out: Path) -> None:
 def test_demo_accounting_and_schema(demo_run):
     stats, out = demo_run
     assert_accounting(stats, out)
-    assert [st["name"] for st in stats["stages"]] == ["extract", "language", "quality"]
+    assert [st["name"] for st in stats["stages"]] == ["extract", "language", "quality", "dedup"]
     assert (out / "documents" / "_SUCCESS").exists()
     table = pq.read_table(out / "documents")
     assert table.column_names == DOCUMENT_COLUMNS
@@ -51,14 +51,22 @@ def test_demo_ground_truth(demo_run, demo_truth):
     by_kind: dict[str, list[dict]] = {}
     for rec in demo_truth.values():
         by_kind.setdefault(rec["kind"], []).append(rec)
-    for kind in ("article", "exact_duplicate", "near_duplicate", "pii", "benchmark"):
+    by_url = {rec["url"]: rec for rec in demo_truth.values()}
+    duplicated = {
+        by_url[r["duplicate_of"]]["id"] for r in demo_truth.values() if "duplicate_of" in r
+    }
+    for kind in ("article", "pii", "benchmark"):
         for rec in by_kind[kind]:
-            assert rec["id"] in kept, (
-                kind,
-                rec["url"],
-                removed.get(rec["id"], {}).get("filter_reason"),
-            )
-            assert kept[rec["id"]]["url"] == rec["url"]
+            if rec["id"] not in duplicated:
+                assert rec["id"] in kept, (kind, rec["url"], removed.get(rec["id"]))
+    # Of each duplicate pair exactly one survives, and the other names it.
+    for kind in ("exact_duplicate", "near_duplicate"):
+        for rec in by_kind[kind]:
+            pair = {rec["id"], by_url[rec["duplicate_of"]]["id"]}
+            assert len(pair & kept.keys()) == 1, (kind, rec["url"])
+            gone = removed[(pair - kept.keys()).pop()]
+            assert gone["filter_reason"] == kind and gone["duplicate_of"] in pair
+    assert stats["dedup"]["clusters"]["count"] == len(by_kind["near_duplicate"])
     for rec in by_kind["non_english"]:
         assert removed[rec["id"]]["filter_reason"] == "language.not_kept"
         assert removed[rec["id"]]["language"] == rec["lang"]

@@ -216,24 +216,30 @@ HARD_NEGATIVES = (
 )
 
 
-def _pii(rng: random.Random, base: Page, i: int) -> Page:
+def _own_paragraphs(rng: random.Random, i: int) -> list[str]:
+    """Paragraphs of a page's own, so that PII and quiz pages are not copies of articles."""
+    topic = sorted(TOPICS)[i % len(TOPICS)]
+    return _paragraphs(TOPICS[topic]["sentences"], rng, 4, (3, 4))
+
+
+def _pii(rng: random.Random, i: int) -> Page:
     template, entities = PII_BLOCKS[i % len(PII_BLOCKS)]
     values = {k: rng.choice(v) for k, v in PII_VALUES.items()}
     values["name"] = rng.choice(SLOTS["name"])
     block = template.format(**values)
-    paras = [*base.truth["paragraphs"], block, HARD_NEGATIVES]
+    paras = [*_own_paragraphs(rng, i), block, HARD_NEGATIVES]
     url = f"https://community{i}.example.org/notice.html"
     truth = {"entities": sorted(entities), "pii_text": block}
     return Page(url, "pii", _html_page(f"Notice {i}", paras).encode(), "en", truth=truth)
 
 
-def _benchmark_quote(base: Page, i: int) -> Page:
+def _benchmark_quote(rng: random.Random, i: int) -> Page:
     item = DEMO_BENCHMARK[i % len(DEMO_BENCHMARK)]
     quote = (
         f"Here is a practice question from a quiz: {item['question']} "
         f"The answer is {item['answer']}."
     )
-    paras = [*base.truth["paragraphs"][:3], quote]
+    paras = [*_own_paragraphs(rng, i + 3), quote]
     url = f"https://quiz{i}.example.edu/practice.html"
     truth = {"benchmark": "demo_benchmark", "item": i % len(DEMO_BENCHMARK)}
     return Page(url, "benchmark", _html_page(f"Practice {i}", paras).encode(), "en", truth=truth)
@@ -252,8 +258,8 @@ def build_pages(seed: int = SEED) -> list[Page]:
     pages += [_spam(rng, i) for i in range(10)]
     for lang in sorted(FOREIGN):
         pages += [_foreign(rng, lang, i) for i in range(7)]
-    pages += [_pii(rng, articles[40 + i], i) for i in range(12)]
-    pages += [_benchmark_quote(articles[60 + i], i) for i in range(8)]
+    pages += [_pii(rng, i) for i in range(12)]
+    pages += [_benchmark_quote(rng, i) for i in range(8)]
     pages.append(
         Page(
             "https://files.example.com/report.pdf",

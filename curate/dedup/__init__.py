@@ -1,0 +1,1 @@
+"""Deduplication: URL and exact-content duplicates, MinHash-LSH near-duplicates on Spark."""

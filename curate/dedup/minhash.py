@@ -1,0 +1,141 @@
+"""MinHash signatures of word shingles, vectorised with numpy (pure Python, no Spark).
+
+The signature equals ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash,
+scheme="affine32")`` fed the same shingles: same permutations (numpy RandomState(seed)),
+same MurmurHash3 fmix32 pre-mix, same ``a * h + b mod 2**32``. What is faster is the
+shingle hashing: each distinct word is hashed once (xxh3-64) and n-gram hashes are
+combined for all positions at once instead of one hash call per shingle.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import xxhash
+from scipy.integrate import quad
+
+_MASK32 = np.uint64(0xFFFFFFFF)
+# An odd 64-bit multiplier for the polynomial combination of word hashes (wraps mod 2^64).
+_POLY = np.uint64(0x9E3779B97F4A7C15)
+_POLY_INT = int(_POLY)
+_NON_WORD = re.compile(r"[^\w]+")
+_DIGIT = re.compile(r"\d")
+EMPTY = np.iinfo(np.uint32).max  # datasketch's value for "no shingle seen"
+
+
+def normalize(text: str) -> str:
+    """Lower-case, accents stripped, digits to 0, punctuation and whitespace folded."""
+    text = unicodedata.normalize("NFD", text.lower())
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = _DIGIT.sub("0", text)
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def word_hashes(words: Sequence[str]) -> np.ndarray:
+    cache: dict[str, int] = {}
+    out = np.empty(len(words), dtype=np.uint64)
+    for i, w in enumerate(words):
+        h = cache.get(w)
+        if h is None:
+            h = cache[w] = xxhash.xxh3_64_intdigest(w.encode("utf-8"))
+        out[i] = h
+    return out
+
+
+def shingle_hash(shingle: tuple[str, ...]) -> int:
+    """Hash of one shingle (a tuple of words): the scalar twin of ``shingle_hashes``."""
+    h = 0
+    for w in shingle:
+        h = (h * _POLY_INT + xxhash.xxh3_64_intdigest(w.encode("utf-8"))) & 0xFFFFFFFFFFFFFFFF
+    return (h ^ (h >> 32)) & 0xFFFFFFFF
+
+
+def shingles(text: str, n: int) -> list[tuple[str, ...]]:
+    """Word n-grams of the normalised text; a text shorter than n words is one shingle."""
+    words = normalize(text).split()
+    if len(words) < n:
+        return [tuple(words)] if words else []
+    return [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def shingle_hashes(text: str, n: int) -> np.ndarray:
+    """uint32 hashes of the text's word n-grams, all positions at once."""
+    words = normalize(text).split()
+    if not words:
+        return np.empty(0, dtype=np.uint32)
+    w = word_hashes(words)
+    k = min(n, len(w))
+    m = len(w) - k + 1
+    with np.errstate(over="ignore"):
+        h = np.zeros(m, dtype=np.uint64)
+        for j in range(k):
+            h = h * _POLY + w[j : j + m]
+    return ((h ^ (h >> np.uint64(32))) & _MASK32).astype(np.uint32)
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (a bijection), as datasketch's affine32 pre-mix."""
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint32(16))
+        h = h * np.uint32(0x85EBCA6B)
+        h = h ^ (h >> np.uint32(13))
+        h = h * np.uint32(0xC2B2AE35)
+        return h ^ (h >> np.uint32(16))
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) of the affine32 scheme, drawn exactly as datasketch draws them."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def signature(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signature (uint32[num_perm]); all EMPTY for no shingle."""
+    if hashes.size == 0:
+        return np.full(num_perm, EMPTY, dtype=np.uint32)
+    a, b = permutations(num_perm, seed)
+    mixed = _fmix32(np.unique(hashes))[:, None]
+    with np.errstate(over="ignore"):
+        return (mixed * a + b).min(axis=0)
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[int]:
+    """One signed 64-bit key per band (the band index is part of the key)."""
+    out = []
+    for i in range(bands):
+        chunk = sig[i * rows : (i + 1) * rows].tobytes()
+        out.append(xxhash.xxh3_64_intdigest(chunk, seed=i) - (1 << 63))
+    return out
+
+
+def _false_positive(threshold: float, b: int, r: int) -> float:
+    return quad(lambda s: 1 - (1 - s ** float(r)) ** float(b), 0.0, threshold)[0]
+
+
+def _false_negative(threshold: float, b: int, r: int) -> float:
+    return quad(lambda s: 1 - (1 - (1 - s ** float(r)) ** float(b)), threshold, 1.0)[0]
+
+
+@lru_cache(maxsize=32)
+def optimal_bands(
+    threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
+) -> tuple[int, int]:
+    """(bands, rows) minimising the weighted false positive + negative areas, as
+    datasketch's MinHashLSH chooses them (Leskovec et al., Mining of Massive Datasets, 3.4)."""
+    best, best_error = (0, 0), float("inf")
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            error = (
+                _false_positive(threshold, b, r) * fp_weight
+                + _false_negative(threshold, b, r) * fn_weight
+            )
+            if error < best_error:
+                best, best_error = (b, r), error
+    return best

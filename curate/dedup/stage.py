@@ -1,0 +1,189 @@
+"""The dedup stage on Spark: URL, exact and MinHash-LSH near-duplicates, in that order.
+
+Every removal names its survivor (``duplicate_of``); the survivor of a group is the first
+document by ``dedup.keep_order`` (documents of earlier runs given by ``dedup.against``
+always first), so the result does not depend on partitioning. Nothing is collected to
+the driver but per-reason counts and the cluster size histogram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from curate.config import DedupConfig
+from curate.dedup.components import connected_components
+from curate.dedup.keys import KEYS_DDL, keys_batch
+from curate.io.atomic import atomic_dir
+from curate.stats import StageStats
+
+SIGNATURE_COLUMNS = [
+    "id", "crawl_date", "url_key", "content_hash", "n_shingles", "shingle_set", "bands",
+]  # fmt: skip
+
+# Candidate pairs of a bucket (a sorted id array): all pairs, or a chain for big buckets.
+_ALL_PAIRS = (
+    "flatten(transform(sequence(0, size(ids) - 2), i -> transform("
+    "slice(ids, i + 2, size(ids) - i - 1), b -> named_struct('a', ids[i], 'b', b))))"
+)
+_CHAIN = "transform(sequence(0, size(ids) - 2), i -> named_struct('a', ids[i], 'b', ids[i + 1]))"
+
+
+def _keys_partitions(cfg: DedupConfig, bands: int, rows: int):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            yield keys_batch(batch, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows)
+
+    return run
+
+
+def _order(cfg: DedupConfig, columns: list[str]) -> list[Column]:
+    """Earlier runs first, then the configured order; absent columns are skipped."""
+    out = [F.col("is_reference").desc()]
+    for item in cfg.keep_order:
+        name, _, direction = item.partition(" ")
+        if name in columns:
+            col = F.col(name)
+            out.append(col.desc_nulls_last() if direction == "desc" else col.asc_nulls_last())
+    return [*out, F.col("id").asc()]
+
+
+def _duplicates_by(base: DataFrame, key: str, order: list[Column], reason: str) -> DataFrame:
+    """(id, reason, duplicate_of) for every document but the first of its key group."""
+    w = Window.partitionBy(key).orderBy(*order)
+    ranked = base.where(F.col(key).isNotNull()).select(
+        "id", "is_reference", F.row_number().over(w).alias("rank"),
+        F.first("id").over(w).alias("duplicate_of"),
+    )  # fmt: skip
+    return ranked.where((F.col("rank") > 1) & ~F.col("is_reference")).select(
+        "id", F.lit(reason).alias("reason"), "duplicate_of"
+    )
+
+
+def _candidate_pairs(base: DataFrame, max_bucket: int) -> DataFrame:
+    buckets = (
+        base.where(F.col("n_shingles") > 0)
+        .select("id", F.explode("bands").alias("band_key"))
+        .groupBy("band_key")
+        .agg(F.array_sort(F.collect_set("id")).alias("ids"))
+        .where(F.size("ids") > 1)
+    )
+    pairs = F.when(F.size("ids") <= max_bucket, F.expr(_ALL_PAIRS)).otherwise(F.expr(_CHAIN))
+    return buckets.select(F.explode(pairs).alias("p")).select("p.a", "p.b").distinct()
+
+
+def _verified(pairs: DataFrame, base: DataFrame, threshold: float) -> DataFrame:
+    sets = base.select("id", "shingle_set")
+    joined = pairs.join(
+        sets.select(F.col("id").alias("a"), F.col("shingle_set").alias("sa")), "a"
+    ).join(sets.select(F.col("id").alias("b"), F.col("shingle_set").alias("sb")), "b")
+    jaccard = F.size(F.array_intersect("sa", "sb")) / F.size(F.array_union("sa", "sb"))
+    return joined.where(jaccard >= threshold).select("a", "b")
+
+
+def _near_duplicates(
+    base: DataFrame, cfg: DedupConfig, order: list[Column]
+) -> tuple[DataFrame | None, dict[str, int]]:
+    pairs = _candidate_pairs(base, cfg.max_bucket_pairs)
+    if cfg.verify:
+        pairs = _verified(pairs, base, cfg.threshold)
+    pairs = pairs.localCheckpoint()
+    if pairs.isEmpty():
+        return None, {}
+    comps = connected_components(pairs.select(F.col("a").alias("u"), F.col("b").alias("v")))
+    members = comps.join(base, comps["node"] == base["id"]).drop("node")
+    w = Window.partitionBy("root").orderBy(*order)
+    ranked = members.select(
+        "id", "root", "is_reference", F.row_number().over(w).alias("rank"),
+        F.first("id").over(w).alias("duplicate_of"),
+    ).cache()  # fmt: skip
+    sizes = ranked.groupBy("root").count().groupBy("count").count().collect()
+    histogram = {str(r[0]): r[1] for r in sorted(sizes)}
+    removed = ranked.where((F.col("rank") > 1) & ~F.col("is_reference")).select(
+        "id", F.lit("near_duplicate").alias("reason"), "duplicate_of"
+    )
+    return removed, histogram
+
+
+def _reference(spark: SparkSession, dirs: list[str]) -> DataFrame | None:
+    frames = [spark.read.parquet(str(Path(d) / "signatures")) for d in dirs]
+    if not frames:
+        return None
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.unionByName(frame)
+    return out.select(*SIGNATURE_COLUMNS).withColumn("is_reference", F.lit(True))
+
+
+def dedup(
+    spark: SparkSession,
+    docs: DataFrame,
+    n_in: int,
+    cfg: DedupConfig,
+    out: Path,
+    compression: str,
+) -> tuple[DataFrame, DataFrame, StageStats, dict[str, Any]]:
+    """Return (kept documents, removed documents with reason and duplicate_of, stats,
+    extra report); writes this run's signatures to OUTPUT/signatures/."""
+    bands, rows = cfg.banding()
+    work = out / "stages" / "dedup"
+    with atomic_dir(work / "keys") as tmp:
+        keys = docs.select("id", "url", "text").mapInArrow(
+            _keys_partitions(cfg, bands, rows), KEYS_DDL
+        )
+        keys.join(docs.select("id", "crawl_date"), "id").select(*SIGNATURE_COLUMNS).write.option(
+            "compression", compression
+        ).parquet(str(tmp))
+    keys = spark.read.parquet(str(work / "keys"))
+    extra_cols = [c for c in docs.columns if c not in keys.columns and c != "text"]
+    base = keys.join(docs.select("id", *extra_cols), "id").withColumn("is_reference", F.lit(False))
+    reference = _reference(spark, cfg.against)
+    if reference is not None:
+        base = base.unionByName(reference, allowMissingColumns=True)
+    order = _order(cfg, base.columns)
+
+    removed = None
+    report: dict[str, Any] = {"bands": bands, "rows": rows, "clusters": {}}
+    steps = [
+        ("url", lambda b: _duplicates_by(b, "url_key", _url_order(), "url_duplicate")),
+        ("exact", lambda b: _duplicates_by(b, "content_hash", order, "exact_duplicate")),
+    ]
+    for name, step in steps:
+        if getattr(cfg, name):
+            found = step(base)
+            removed = found if removed is None else removed.unionByName(found)
+            base = base.join(found.select("id"), "id", "left_anti")
+    if cfg.near:
+        found, histogram = _near_duplicates(base, cfg, order)
+        report["clusters"] = {"count": sum(histogram.values()), "sizes": histogram}
+        if found is not None:
+            removed = found if removed is None else removed.unionByName(found)
+    if removed is None:
+        removed = spark.createDataFrame([], "id string, reason string, duplicate_of string")
+    with atomic_dir(work / "removed") as tmp:
+        removed.write.parquet(str(tmp))
+    removed = spark.read.parquet(str(work / "removed"))
+
+    counts = {r["reason"]: r["count"] for r in removed.groupBy("reason").count().collect()}
+    stats = StageStats("dedup", n_in, n_in - sum(counts.values()), counts)
+    kept = docs.join(removed.select("id"), "id", "left_anti")
+    dropped = docs.join(removed, "id").withColumnRenamed("reason", "filter_reason")
+    with atomic_dir(out / "signatures") as tmp:
+        keys.join(kept.select("id"), "id").write.option("compression", compression).parquet(
+            str(tmp)
+        )
+    return kept, dropped, stats, report
+
+
+def _url_order() -> list[Column]:
+    """Same URL: the latest fetch wins (earlier runs first)."""
+    return [
+        F.col("is_reference").desc(),
+        F.col("crawl_date").desc_nulls_last(),
+        F.col("id").asc(),
+    ]
