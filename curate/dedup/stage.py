@@ -157,7 +157,9 @@ def dedup(
         if getattr(cfg, name):
             found = step(base)
             removed = found if removed is None else removed.unionByName(found)
-            base = base.join(found.select("id"), "id", "left_anti")
+            # Drop this run's removed rows; an earlier run's row with the same id stays.
+            gone = found.select("id", F.lit(False).alias("is_reference"))
+            base = base.join(gone, ["id", "is_reference"], "left_anti")
     if cfg.near:
         found, histogram = _near_duplicates(base, cfg, order)
         report["clusters"] = {"count": sum(histogram.values()), "sizes": histogram}

@@ -1,0 +1,118 @@
+"""Dedup: signatures equal datasketch's, LSH parameters, components, survivors, determinism."""
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from datasketch import MinHash
+from datasketch.lsh import _optimal_param
+
+from curate.dedup.components import connected_components
+from curate.dedup.keys import content_hash, url_key
+from curate.dedup.minhash import (
+    EMPTY,
+    normalize,
+    optimal_bands,
+    shingle_hash,
+    shingle_hashes,
+    shingles,
+    signature,
+)
+from curate.pipeline import run
+from tests.conftest import ROOT, demo_config, shared_path
+
+
+def datasketch_signature(text: str, n: int, num_perm: int, seed: int) -> np.ndarray:
+    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash, scheme="affine32")
+    m.update_batch(shingles(text, n))
+    return m.hashvalues
+
+
+def sample_texts() -> list[str]:
+    texts = [
+        "The river runs through the valley. 12 farmers grow wheat; Café naïve!",
+        "three words only",
+        "",
+        "   ",
+        "Ünïcödé wörds and digits 2024 and 1999 and punctuation... !!!",
+    ]
+    pages = (ROOT / "README.md").read_text().split("\n\n")
+    return texts + [p for p in pages if p.strip()][:200]
+
+
+@pytest.mark.parametrize("n, num_perm, seed", [(5, 128, 1), (3, 112, 42), (1, 64, 7)])
+def test_signatures_equal_datasketch(n, num_perm, seed):
+    for text in sample_texts():
+        ours = signature(shingle_hashes(text, n), num_perm, seed)
+        assert np.array_equal(ours, datasketch_signature(text, n, num_perm, seed)), text[:60]
+
+
+def test_signatures_equal_datasketch_on_real_pages():
+    root = shared_path("pages", "extraction-benchmark")
+    truth = json.loads((root / "ground-truth.json").read_text())
+    for item in list(truth.values())[:40]:
+        text = item["articleBody"]
+        assert np.array_equal(
+            signature(shingle_hashes(text, 5), 128, 1), datasketch_signature(text, 5, 128, 1)
+        )
+
+
+def test_empty_and_short_texts():
+    assert shingle_hashes("", 5).size == 0
+    assert (signature(shingle_hashes("", 5), 16, 1) == EMPTY).all()
+    # Fewer words than n: one shingle of all the words.
+    assert shingles("only three words", 5) == [("only", "three", "words")]
+    assert shingle_hashes("only three words", 5).size == 1
+
+
+def test_normalisation():
+    assert normalize("Café, NAÏVE -- 2024!") == "cafe naive 0000"
+    assert content_hash("Hello,   World!") == content_hash("hello world")
+    assert url_key("HTTPS://Example.com:443/a/#frag") == "https://example.com/a"
+    assert url_key("http://example.com:8080") == "http://example.com:8080/"
+
+
+@pytest.mark.parametrize("threshold, num_perm", [(0.8, 128), (0.8, 112), (0.7, 256), (0.5, 64)])
+def test_banding_as_datasketch(threshold, num_perm):
+    assert optimal_bands(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
+def test_connected_components_transitive(spark):
+    # a~b, b~c (a and c not similar) end in one cluster; d~e is another; chains merge.
+    edges = [("a", "b"), ("b", "c"), ("d", "e"), ("x5", "x4"), ("x4", "x3"), ("x3", "x2"),
+             ("x2", "x1"), ("x1", "x0")]  # fmt: skip
+    df = spark.createDataFrame(edges, "u string, v string")
+    got = dict(connected_components(df).collect())
+    assert got == {
+        "a": "a", "b": "a", "c": "a", "d": "d", "e": "d",
+        **{f"x{i}": "x0" for i in range(6)},
+    }  # fmt: skip
+
+
+def test_dedup_deterministic_across_partitioning(spark, demo_crawl, demo_run, tmp_path):
+    _, out_a = demo_run
+    spark.conf.set("spark.sql.shuffle.partitions", "3")
+    try:
+        run(demo_config(demo_crawl, tmp_path, ["quality.keep_removed=true"]), spark=spark)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "4")
+    cols = ["id", "filter_reason", "duplicate_of"]
+    a = pq.read_table(out_a / "removed", columns=cols).sort_by("id")
+    b = pq.read_table(tmp_path / "removed", columns=cols).sort_by("id")
+    assert a.equals(b)
+
+
+def test_dedup_against_an_earlier_run(spark, demo_crawl, demo_run, tmp_path):
+    _, earlier = demo_run
+    stats = run(demo_config(demo_crawl, tmp_path, [f"dedup.against=['{earlier}']"]), spark=spark)
+    dedup = next(s for s in stats["stages"] if s["name"] == "dedup")
+    # Everything this run would publish was published by the earlier run.
+    assert dedup["out"] == 0
+    assert set(dedup["removed"]) <= {"url_duplicate", "exact_duplicate", "near_duplicate"}
+    earlier_ids = set(pq.read_table(earlier / "documents", columns=["id"]).column("id").to_pylist())
+    removed = pq.read_table(tmp_path / "removed", columns=["filter_reason", "duplicate_of"])
+    dup_of = [
+        d for r, d in zip(*removed.to_pydict().values(), strict=True) if r.endswith("duplicate")
+    ]
+    assert set(dup_of) <= earlier_ids
