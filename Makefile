@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test test-all lint bench-install bench-extract bench-filters bench-langid check-prereqs clean
+.PHONY: install demo test test-all lint bench-install bench-extract bench-filters bench-langid bench-dedup check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -38,10 +38,13 @@ bench-extract: bench-install
 	$(BIN)/python bench/extract.py
 
 bench-filters: bench-install
-	$(BIN)/python bench/filters.py
+	$(BIN)/python bench/quality_filters.py
 
 bench-langid: install
 	$(BIN)/python bench/langid.py
+
+bench-dedup: bench-install
+	$(BIN)/python bench/dedup.py
 
 clean:
 	rm -rf $(VENV) out demo-data build *.egg-info

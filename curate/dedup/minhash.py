@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import regex
 import xxhash
 from scipy.integrate import quad
 
@@ -24,26 +25,31 @@ _POLY = np.uint64(0x9E3779B97F4A7C15)
 _POLY_INT = int(_POLY)
 _NON_WORD = re.compile(r"[^\w]+")
 _DIGIT = re.compile(r"\d")
+_MARK = regex.compile(r"\p{Mn}+")
+# ASCII fast path of normalize: digits to 0, anything but letters and _ to a space.
+_ASCII = str.maketrans(
+    {
+        c: ("0" if c.isdigit() else c if c.isalpha() or c == "_" else " ")
+        for c in map(chr, range(128))
+    }
+)
 EMPTY = np.iinfo(np.uint32).max  # datasketch's value for "no shingle seen"
 
 
 def normalize(text: str) -> str:
     """Lower-case, accents stripped, digits to 0, punctuation and whitespace folded."""
-    text = unicodedata.normalize("NFD", text.lower())
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    text = _DIGIT.sub("0", text)
-    return _NON_WORD.sub(" ", text).strip()
+    text = text.lower()
+    if text.isascii():
+        return " ".join(text.translate(_ASCII).split())
+    text = _MARK.sub("", unicodedata.normalize("NFD", text))
+    return _NON_WORD.sub(" ", _DIGIT.sub("0", text)).strip()
 
 
 def word_hashes(words: Sequence[str]) -> np.ndarray:
-    cache: dict[str, int] = {}
-    out = np.empty(len(words), dtype=np.uint64)
-    for i, w in enumerate(words):
-        h = cache.get(w)
-        if h is None:
-            h = cache[w] = xxhash.xxh3_64_intdigest(w.encode("utf-8"))
-        out[i] = h
-    return out
+    """xxh3-64 of each word; each distinct word is hashed once."""
+    digest = xxhash.xxh3_64_intdigest
+    cache = {w: digest(w.encode("utf-8")) for w in set(words)}
+    return np.array([cache[w] for w in words], dtype=np.uint64)
 
 
 def shingle_hash(shingle: tuple[str, ...]) -> int:

@@ -1,6 +1,6 @@
 """Quality filters: curate vs datatrove, same documents, same thresholds, side by side.
 
-    python bench/filters.py [--files N]
+    python bench/quality_filters.py [--files N]
 
 Documents: the text extracted by curate from ../shared/data/warc/docs-crawl/ (both sides
 judge the same text), English ones (lid.176) for the agreement figure. Per filter it
@@ -18,18 +18,14 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-# This script shares its name with the filters package: import the package, not itself.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
-from curate.config import ExtractConfig  # noqa: E402
-from curate.ingest import ingest_file  # noqa: E402
-from curate.langid import load_model, predict  # noqa: E402
-from filters.c4 import C4Quality  # noqa: E402
-from filters.fineweb import FineWebQuality  # noqa: E402
-from filters.gopher_quality import GopherQuality  # noqa: E402
-from filters.gopher_repetition import GopherRepetition  # noqa: E402
-from filters.rules import first_failure  # noqa: E402
+from curate.config import ExtractConfig
+from curate.ingest import ingest_file
+from curate.langid import load_model, predict
+from filters.c4 import C4Quality
+from filters.fineweb import FineWebQuality
+from filters.gopher_quality import GopherQuality
+from filters.gopher_repetition import GopherRepetition
+from filters.rules import first_failure
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
