@@ -116,6 +116,11 @@ QualityConfig = create_model(
 
 class DedupConfig(_Strict):
     enabled: bool = True
+    # Cut lines found in more than line_max_docs documents; a document left with fewer than
+    # line_min_doc_chars characters is removed as line_dedup_empty.
+    lines: bool = True
+    line_max_docs: int = Field(default=10, ge=1)
+    line_min_doc_chars: int = Field(default=50, ge=0)
     url: bool = True  # same normalised URL: keep the latest fetch
     exact: bool = True  # same normalised text
     near: bool = True  # MinHash-LSH near-duplicates

@@ -46,6 +46,8 @@ RECORD_COLUMNS = [
     "n_chars",
 ]
 DOCUMENT_COLUMNS = [*RECORD_COLUMNS, *SIGNAL_COLUMNS]
+# Published documents: after dedup, with the characters cut as repeated lines.
+OUTPUT_COLUMNS = [*DOCUMENT_COLUMNS, "line_chars_removed"]
 ANNOTATE_PARAMS_FILE = "_annotate.json"
 # zstd on web text: Parquet files come out at roughly a third of the UTF-8 text size.
 _COMPRESSED_FRACTION = 0.35
@@ -152,8 +154,10 @@ def apply_filters(
     stages = _filter_stages(rows, sum(r["n"] for r in rows))
     stages[-1].seconds = time.time() - t0
     kept = flagged.where(F.col("filter_reason").isNull()).select(*DOCUMENT_COLUMNS)
-    removed = flagged.where(F.col("filter_reason").isNotNull()).withColumn(
-        "duplicate_of", F.lit(None).cast("string")
+    removed = (
+        flagged.where(F.col("filter_reason").isNotNull())
+        .withColumn("duplicate_of", F.lit(None).cast("string"))
+        .withColumn("line_chars_removed", F.lit(None).cast("int"))
     )
     return stages, kept, removed
 
@@ -180,11 +184,14 @@ def publish(
         dedup_stats.seconds = time.time() - t0
         stages = [*stages, dedup_stats]
         removed = removed.unionByName(dup_removed)
+    else:
+        kept = kept.withColumn("line_chars_removed", F.lit(0))
+    kept = kept.select(*OUTPUT_COLUMNS)
     write_documents(
         kept, out / "documents", _n_files(_text_bytes(kept), cfg), cfg.output.compression
     )
     if cfg.quality.keep_removed:
-        removed = removed.select(*DOCUMENT_COLUMNS, "filter_reason", "duplicate_of")
+        removed = removed.select(*OUTPUT_COLUMNS, "filter_reason", "duplicate_of")
         n_files = _n_files(_text_bytes(removed), cfg)
         write_documents(removed, out / "removed", n_files, cfg.output.compression)
     n_docs = spark.read.parquet(str(out / "documents")).count()

@@ -116,3 +116,35 @@ def test_dedup_against_an_earlier_run(spark, demo_crawl, demo_run, tmp_path):
         d for r, d in zip(*removed.to_pydict().values(), strict=True) if r.endswith("duplicate")
     ]
     assert set(dup_of) <= earlier_ids
+
+
+def test_repeated_lines_are_cut(spark):
+    from curate.dedup.lines import remove_repeated_lines
+
+    menu = "Home | Products | Contact"
+    docs = [
+        (f"d{i}", f"Story {w} about rivers.\n{menu}\nCookie settings 2024")
+        for i, w in enumerate(["alpha", "beta", "gamma", "delta"])
+    ]
+    docs.append(("solo", f"{menu}\n  home | products | contact  "))
+    df = spark.createDataFrame(docs, "id string, text string")
+    out, repeated = remove_repeated_lines(df, max_docs=3)
+    got = {r["id"]: (r["text"], r["line_chars_removed"]) for r in out.collect()}
+    # The menu is in 5 documents (after normalisation), the cookie line in 4: both cut.
+    assert got["d0"] == (
+        "Story alpha about rivers.",
+        len(menu) + 1 + len("Cookie settings 2024") + 1,
+    )
+    assert got["solo"][0] == ""
+    assert repeated.count() == 2
+
+
+def test_line_dedup_empty_documents_are_counted(spark, demo_crawl, tmp_path):
+    # Exact duplicates share every line: with line_max_docs=1 both copies lose all text.
+    cfg = demo_config(demo_crawl, tmp_path, ["dedup.line_max_docs=1", "dedup.near=false"])
+    stats = run(cfg, spark=spark)
+    dedup = next(s for s in stats["stages"] if s["name"] == "dedup")
+    assert dedup["removed"]["line_dedup_empty"] >= 30
+    assert stats["dedup"]["lines"]["repeated_lines"] > 0
+    docs = pq.read_table(tmp_path / "documents", columns=["line_chars_removed"]).column(0)
+    assert min(docs.to_pylist()) >= 0

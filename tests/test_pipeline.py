@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from curate.io.atomic import atomic_dir
-from curate.pipeline import DOCUMENT_COLUMNS, run
+from curate.pipeline import OUTPUT_COLUMNS, run
 from curate.stats import AccountingError, StageStats, check_accounting
 from tests.conftest import demo_config, make_config, shared_path
 
@@ -34,7 +34,7 @@ def test_demo_accounting_and_schema(demo_run):
     assert [st["name"] for st in stats["stages"]] == ["extract", "language", "quality", "dedup"]
     assert (out / "documents" / "_SUCCESS").exists()
     table = pq.read_table(out / "documents")
-    assert table.column_names == DOCUMENT_COLUMNS
+    assert table.column_names == OUTPUT_COLUMNS
     assert str(table.schema.field("crawl_date").type) == "timestamp[us, tz=UTC]"
     parts = sorted(p.name for p in (out / "documents").glob("part-*"))
     assert len(parts) > 1 and parts[0] == "part-00000.zstd.parquet"

@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 from curate.config import DedupConfig
 from curate.dedup.components import connected_components
 from curate.dedup.keys import KEYS_DDL, keys_batch
+from curate.dedup.lines import remove_repeated_lines
 from curate.io.atomic import atomic_dir
 from curate.stats import StageStats
 
@@ -132,6 +133,15 @@ def dedup(
     extra report); writes this run's signatures to OUTPUT/signatures/."""
     bands, rows = cfg.banding()
     work = out / "stages" / "dedup"
+    report: dict[str, Any] = {"bands": bands, "rows": rows, "clusters": {}}
+    removed = None
+    if cfg.lines:
+        all_docs, removed, report["lines"] = _cut_repeated_lines(
+            spark, docs, cfg, work, compression
+        )
+        docs = all_docs.join(removed.select("id"), "id", "left_anti")
+    else:
+        all_docs = docs = docs.withColumn("line_chars_removed", F.lit(0))
     with atomic_dir(work / "keys") as tmp:
         keys = docs.select("id", "url", "text").mapInArrow(
             _keys_partitions(cfg, bands, rows), KEYS_DDL
@@ -147,8 +157,6 @@ def dedup(
         base = base.unionByName(reference, allowMissingColumns=True)
     order = _order(cfg, base.columns)
 
-    removed = None
-    report: dict[str, Any] = {"bands": bands, "rows": rows, "clusters": {}}
     steps = [
         ("url", lambda b: _duplicates_by(b, "url_key", _url_order(), "url_duplicate")),
         ("exact", lambda b: _duplicates_by(b, "content_hash", order, "exact_duplicate")),
@@ -174,12 +182,45 @@ def dedup(
     counts = {r["reason"]: r["count"] for r in removed.groupBy("reason").count().collect()}
     stats = StageStats("dedup", n_in, n_in - sum(counts.values()), counts)
     kept = docs.join(removed.select("id"), "id", "left_anti")
-    dropped = docs.join(removed, "id").withColumnRenamed("reason", "filter_reason")
+    dropped = all_docs.join(removed, "id").withColumnRenamed("reason", "filter_reason")
     with atomic_dir(out / "signatures") as tmp:
         keys.join(kept.select("id"), "id").write.option("compression", compression).parquet(
             str(tmp)
         )
     return kept, dropped, stats, report
+
+
+def _cut_repeated_lines(
+    spark: SparkSession, docs: DataFrame, cfg: DedupConfig, work: Path, compression: str
+) -> tuple[DataFrame, DataFrame, dict[str, int]]:
+    """All documents with repeated lines cut (text, n_chars, line_chars_removed), the
+    removals of those left too short, and the counts for the report."""
+    with atomic_dir(work / "lines") as tmp:
+        cleaned, repeated = remove_repeated_lines(docs.select("id", "text"), cfg.line_max_docs)
+        cleaned.write.option("compression", compression).parquet(str(tmp))
+        (tmp / "_repeated").mkdir()
+        repeated.write.parquet(str(tmp / "_repeated" / "keys"))
+    cleaned = spark.read.parquet(str(work / "lines"))
+    docs = (
+        docs.drop("text")
+        .join(cleaned, "id")
+        .withColumn("n_chars", F.length("text"))
+        .select(*docs.columns, "line_chars_removed")
+    )
+    short = F.col("n_chars") < cfg.line_min_doc_chars
+    removed = docs.where(short).select(
+        "id",
+        F.lit("line_dedup_empty").alias("reason"),
+        F.lit(None).cast("string").alias("duplicate_of"),
+    )
+    counts = docs.agg(
+        F.sum("line_chars_removed").alias("chars"),
+        F.sum(F.when(F.col("line_chars_removed") > 0, 1).otherwise(0)).alias("docs"),
+    ).first()
+    n_lines = spark.read.parquet(str(work / "lines" / "_repeated" / "keys")).count()
+    report = {"repeated_lines": n_lines, "docs_touched": counts["docs"] or 0,
+              "chars_removed": counts["chars"] or 0}  # fmt: skip
+    return docs, removed, report
 
 
 def _url_order() -> list[Column]:
