@@ -135,36 +135,47 @@ def quality(docs: list[tuple[str, str]], spark) -> None:
 
 def mutate(text: str, rng: random.Random) -> str:
     words = text.split()
-    for _ in range(max(1, len(words) // 50)):
+    for _ in range(max(1, len(words) // 100)):
         words[rng.randrange(len(words))] = rng.choice(["alpha", "beta", "gamma", "delta"])
     return " ".join(words)
 
 
 def scale(docs: list[tuple[str, str]], sizes: list[int], spark) -> None:
-    from pyspark.sql import functions as F
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     from curate.config import DedupConfig
     from curate.dedup.stage import dedup
 
     print("3. scale: dedup stage in local[2] on synthetic documents")
-    print(f"   {'docs':>8}{'seconds':>10}{'docs/s':>10}{'driver peak MB':>16}")
+    print(f"   {'docs':>8}{'seconds':>10}{'docs/s':>10}{'py peak MB':>12}{'JVM heap MB':>13}")
+    runtime = spark.sparkContext._jvm.java.lang.Runtime.getRuntime()
     base_texts = [t for _, t in docs if len(t.split()) >= 50]
     rng = random.Random(0)
     for n in sizes:
-        texts = [mutate(base_texts[i % len(base_texts)], rng) for i in range(n)]
-        rows = [
-            (f"{i:012d}", f"https://s{i % 997}.example/{i}", t, None) for i, t in enumerate(texts)
-        ]
-        df = spark.createDataFrame(rows, "id string, url string, text string, crawl_date timestamp")
         with tempfile.TemporaryDirectory() as tmp:
+            # Written with pyarrow: the documents never pass through the Spark driver.
             path = Path(tmp) / "docs"
-            df.repartition(16).write.parquet(str(path))
-            frame = spark.read.parquet(str(path)).withColumn("crawl_date", F.col("crawl_date"))
+            path.mkdir()
+            for part, lo in enumerate(range(0, n, 5000)):
+                ids = list(range(lo, min(n, lo + 5000)))
+                table = pa.table({
+                    "id": [f"{i:012d}" for i in ids],
+                    "url": [f"https://s{i % 997}.example/{i}" for i in ids],
+                    "text": [mutate(base_texts[i % len(base_texts)], rng) for i in ids],
+                    "crawl_date": pa.nulls(len(ids), pa.timestamp("us", tz="UTC")),
+                })  # fmt: skip
+                pq.write_table(table, path / f"part-{part:05d}.parquet")
+            frame = spark.read.parquet(str(path))
             start = time.perf_counter()
             _, _, stats, _ = dedup(spark, frame, n, DedupConfig(), Path(tmp), "zstd")
             secs = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"   {n:>8,}{secs:>10.1f}{n / secs:>10,.0f}{peak:>16,.0f}   removed {stats.removed}")
+        heap = (runtime.totalMemory() - runtime.freeMemory()) / 2**20
+        print(
+            f"   {n:>8,}{secs:>10.1f}{n / secs:>10,.0f}{peak:>12,.0f}{heap:>13,.0f}"
+            f"   removed {stats.removed}"
+        )
 
 
 def main() -> int:
@@ -179,7 +190,7 @@ def main() -> int:
     signature_speed([t for _, t in docs])
     from curate.spark import build_session
 
-    spark = build_session(SparkConfig(master="local[2]", shuffle_partitions=16))
+    spark = build_session(SparkConfig(master="local[2]", shuffle_partitions=16, driver_memory="6g"))
     quality(docs, spark)
     sizes = [int(s) for s in args.scale.split(",") if s]
     if sizes:

@@ -102,7 +102,7 @@ def _near_duplicates(
     ranked = members.select(
         "id", "root", "is_reference", F.row_number().over(w).alias("rank"),
         F.first("id").over(w).alias("duplicate_of"),
-    ).cache()  # fmt: skip
+    )  # fmt: skip
     sizes = ranked.groupBy("root").count().groupBy("count").count().collect()
     histogram = {str(r[0]): r[1] for r in sorted(sizes)}
     removed = ranked.where((F.col("rank") > 1) & ~F.col("is_reference")).select(
