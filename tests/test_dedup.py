@@ -148,3 +148,22 @@ def test_line_dedup_empty_documents_are_counted(spark, demo_crawl, tmp_path):
     assert stats["dedup"]["lines"]["repeated_lines"] > 0
     docs = pq.read_table(tmp_path / "documents", columns=["line_chars_removed"]).column(0)
     assert min(docs.to_pylist()) >= 0
+
+
+def test_batch_path_equals_scalar_path():
+    import pyarrow as pa
+
+    from curate.dedup.minhash import batch_shingle_hashes, normalize_batch
+
+    texts = [
+        *sample_texts(),
+        None,
+        "城市图书馆在周末延长了开放时间",
+        "Привет, мир! Как дела? ٣ apples",
+        "नमस्ते दुनिया, İstanbul ẞ",
+    ]
+    normalized = normalize_batch(pa.array(texts))
+    assert normalized.to_pylist() == [normalize(t or "") for t in texts]
+    for n in (1, 5):
+        for got, text in zip(batch_shingle_hashes(normalized, n), texts, strict=True):
+            assert np.array_equal(got, shingle_hashes(text or "", n)), text

@@ -9,7 +9,13 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from curate.dedup.minhash import band_keys, normalize, shingle_hashes, signature
+from curate.dedup.minhash import (
+    band_keys,
+    batch_shingle_hashes,
+    normalize,
+    normalize_batch,
+    signature,
+)
 
 KEYS_SCHEMA = pa.schema(
     [
@@ -44,21 +50,30 @@ def url_key(url: str | None) -> str | None:
     return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
+def _hash64(normalized: str) -> int:
+    """xxh3-64 as a signed 64-bit integer (Spark's bigint)."""
+    return xxhash.xxh3_64_intdigest(normalized.encode("utf-8")) - (1 << 63)
+
+
 def content_hash(text: str) -> int:
-    """Hash of the normalised text, as a signed 64-bit integer (Spark's bigint)."""
-    return xxhash.xxh3_64_intdigest(normalize(text).encode("utf-8")) - (1 << 63)
+    """Hash of the normalised text."""
+    return _hash64(normalize(text))
 
 
 def keys_batch(
     batch: pa.RecordBatch, ngram: int, num_perm: int, seed: int, bands: int, rows: int
 ) -> pa.RecordBatch:
-    ids, urls, texts = (batch.column(c).to_pylist() for c in ("id", "url", "text"))
+    ids, urls = batch.column("id").to_pylist(), batch.column("url").to_pylist()
+    normalized = normalize_batch(batch.column("text"))
+    shingle_sets = batch_shingle_hashes(normalized, ngram)
     out: dict[str, list] = {f.name: [] for f in KEYS_SCHEMA}
-    for doc_id, url, text in zip(ids, urls, texts, strict=True):
-        hashes = np.unique(shingle_hashes(text or "", ngram))
+    for doc_id, url, norm, doc_hashes in zip(
+        ids, urls, normalized.to_pylist(), shingle_sets, strict=True
+    ):
+        hashes = np.unique(doc_hashes)
         out["id"].append(doc_id)
         out["url_key"].append(url_key(url))
-        out["content_hash"].append(content_hash(text or ""))
+        out["content_hash"].append(_hash64(norm))
         out["n_shingles"].append(int(hashes.size))
         out["shingle_set"].append(hashes.astype(np.int64).tolist())
         sig = signature(hashes, num_perm, seed)

@@ -9,12 +9,14 @@ combined for all positions at once instead of one hash call per shingle.
 
 from __future__ import annotations
 
-import re
+import itertools
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import regex
 import xxhash
 from scipy.integrate import quad
@@ -23,9 +25,13 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 # An odd 64-bit multiplier for the polynomial combination of word hashes (wraps mod 2^64).
 _POLY = np.uint64(0x9E3779B97F4A7C15)
 _POLY_INT = int(_POLY)
-_NON_WORD = re.compile(r"[^\w]+")
-_DIGIT = re.compile(r"\d")
-_MARK = regex.compile(r"\p{Mn}+")
+# The same classes in Python (regex) and Arrow (RE2), so both paths normalise alike.
+_MARK_RE = r"\p{Mn}+"
+_DIGIT_RE = r"\p{Nd}"
+_NON_WORD_RE = r"[^\p{L}\p{N}_]+"
+_MARK = regex.compile(_MARK_RE)
+_DIGIT = regex.compile(_DIGIT_RE)
+_NON_WORD = regex.compile(_NON_WORD_RE)
 # ASCII fast path of normalize: digits to 0, anything but letters and _ to a space.
 _ASCII = str.maketrans(
     {
@@ -42,7 +48,57 @@ def normalize(text: str) -> str:
     if text.isascii():
         return " ".join(text.translate(_ASCII).split())
     text = _MARK.sub("", unicodedata.normalize("NFD", text))
-    return _NON_WORD.sub(" ", _DIGIT.sub("0", text)).strip()
+    return " ".join(_NON_WORD.sub(" ", _DIGIT.sub("0", text)).split())
+
+
+def normalize_batch(texts: pa.Array) -> pa.Array:
+    """``normalize`` over an Arrow string array, in Arrow's C++ kernels (nulls become "")."""
+    x = pc.utf8_normalize(pc.utf8_lower(pc.fill_null(texts, "")), form="NFD")
+    x = pc.replace_substring_regex(x, pattern=_MARK_RE, replacement="")
+    x = pc.replace_substring_regex(x, pattern=_DIGIT_RE, replacement="0")
+    x = pc.replace_substring_regex(x, pattern=_NON_WORD_RE, replacement=" ")
+    return pc.utf8_trim_whitespace(x)
+
+
+def _fold(h: np.ndarray) -> np.ndarray:
+    return ((h ^ (h >> np.uint64(32))) & _MASK32).astype(np.uint32)
+
+
+def _poly(w: np.ndarray, k: int) -> np.ndarray:
+    """Polynomial hash of every window of k consecutive word hashes (wraps mod 2^64)."""
+    m = len(w) - k + 1
+    with np.errstate(over="ignore"):
+        h = np.zeros(m, dtype=np.uint64)
+        for j in range(k):
+            h = h * _POLY + w[j : j + m]
+    return h
+
+
+def batch_shingle_hashes(normalized: pa.Array, n: int) -> list[np.ndarray]:
+    """``shingle_hashes`` for every normalised text of a batch at once: words are split and
+    dictionary-encoded in Arrow, so each distinct word of the batch is hashed once."""
+    lists = pc.utf8_split_whitespace(normalized)
+    flat = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists)
+    nonempty = pc.not_equal(flat, "")
+    flat, parents = flat.filter(nonempty), parents.filter(nonempty).to_numpy()
+    counts = np.bincount(parents, minlength=len(normalized))
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    encoded = pc.dictionary_encode(flat)
+    digest = xxhash.xxh3_64_intdigest
+    uniq = encoded.dictionary.to_pylist()
+    table = np.fromiter((digest(u.encode("utf-8")) for u in uniq), dtype=np.uint64, count=len(uniq))
+    w = table[encoded.indices.to_numpy()] if len(flat) else np.empty(0, dtype=np.uint64)
+    windows = _fold(_poly(w, n)) if len(w) >= n else np.empty(0, dtype=np.uint32)
+    out = []
+    for start, end in itertools.pairwise(offsets):
+        if end - start >= n:
+            out.append(windows[start : end - n + 1])
+        elif end > start:  # shorter than n: one shingle of all its words
+            out.append(_fold(_poly(w[start:end], end - start)))
+        else:
+            out.append(np.empty(0, dtype=np.uint32))
+    return out
 
 
 def word_hashes(words: Sequence[str]) -> np.ndarray:
@@ -73,14 +129,7 @@ def shingle_hashes(text: str, n: int) -> np.ndarray:
     words = normalize(text).split()
     if not words:
         return np.empty(0, dtype=np.uint32)
-    w = word_hashes(words)
-    k = min(n, len(w))
-    m = len(w) - k + 1
-    with np.errstate(over="ignore"):
-        h = np.zeros(m, dtype=np.uint64)
-        for j in range(k):
-            h = h * _POLY + w[j : j + m]
-    return ((h ^ (h >> np.uint64(32))) & _MASK32).astype(np.uint32)
+    return _fold(_poly(word_hashes(words), min(n, len(words))))
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
