@@ -36,19 +36,3 @@ def predict(model, text: str, max_chars: int = 10_000) -> tuple[str | None, floa
         return None, None
     label = labels[0]
     return label[len(_LABEL) :] if label.startswith(_LABEL) else label, float(scores[0])
-
-
-def language_reason(
-    language: str | None,
-    score: float | None,
-    keep: list[str],
-    min_score: float,
-    min_score_by_language: dict[str, float],
-) -> str | None:
-    """Removal reason for a document's language, or None to keep it."""
-    if keep and language not in keep:
-        return "language.not_kept"
-    threshold = min_score_by_language.get(language or "", min_score)
-    if score is None or score < threshold:
-        return "language.low_score"
-    return None

@@ -3,13 +3,14 @@
 import json
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
 from curate.dedup.components import connected_components
-from curate.dedup.keys import content_hash, url_key
+from curate.dedup.keys import keys_batch, url_key
 from curate.dedup.minhash import (
     EMPTY,
     normalize,
@@ -68,7 +69,11 @@ def test_empty_and_short_texts():
 
 def test_normalisation():
     assert normalize("Café, NAÏVE -- 2024!") == "cafe naive 0000"
-    assert content_hash("Hello,   World!") == content_hash("hello world")
+    batch = pa.RecordBatch.from_pydict(
+        {"id": ["a", "b", "c"], "url": [None] * 3, "text": ["Hello,   World!", "hello world", "hi"]}
+    )
+    hashes = keys_batch(batch, 5, 16, 1, 4, 4).column("content_hash").to_pylist()
+    assert hashes[0] == hashes[1] != hashes[2]  # exact dedup ignores case and punctuation
     assert url_key("HTTPS://Example.com:443/a/#frag") == "https://example.com/a"
     assert url_key("http://example.com:8080") == "http://example.com:8080/"
 
@@ -151,8 +156,6 @@ def test_line_dedup_empty_documents_are_counted(spark, demo_crawl, tmp_path):
 
 
 def test_batch_path_equals_scalar_path():
-    import pyarrow as pa
-
     from curate.dedup.minhash import batch_shingle_hashes, normalize_batch
 
     texts = [

@@ -6,11 +6,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curate.config import ConfigError
+from curate.config import FILTERS, Config, ConfigError
 from curate.ingest import RECORD_SCHEMA
-from curate.langid import language_reason, load_model, predict
+from curate.langid import load_model, predict
 from curate.pipeline import RECORD_COLUMNS, refilter
-from curate.quality import annotate_batch, annotated_schema
+from curate.quality import annotate_batch, annotated_schema, reason_column
 from tests.conftest import demo_config, shared_path
 
 
@@ -38,12 +38,24 @@ def test_udhr_lines_are_mostly_right():
         assert right >= 0.9 * len(lines), (code, right, len(lines))
 
 
-def test_language_rules():
-    assert language_reason("de", 0.99, ["en"], 0.65, {}) == "language.not_kept"
-    assert language_reason("en", 0.64, ["en"], 0.65, {}) == "language.low_score"
-    assert language_reason("en", 0.65, ["en"], 0.65, {}) is None
-    assert language_reason("de", 0.7, [], 0.65, {"de": 0.8}) == "language.low_score"
-    assert language_reason(None, None, [], 0.65, {}) == "language.low_score"
+@pytest.mark.parametrize(
+    "language, score, settings, expected",
+    [
+        ("de", 0.99, {"keep": ["en"]}, "language.not_kept"),
+        ("en", 0.64, {"keep": ["en"]}, "language.low_score"),
+        ("en", 0.65, {"keep": ["en"]}, None),
+        ("de", 0.7, {"min_score_by_language": {"de": 0.8}}, "language.low_score"),
+        ("fr", 0.7, {"min_score_by_language": {"de": 0.8}}, None),
+        (None, None, {}, "language.low_score"),
+    ],
+)
+def test_language_rules(spark, language, score, settings, expected):
+    cfg = Config.model_validate(
+        {"input": {"paths": ["x"]}, "output": {"dir": "o"}, "language": settings,
+         "quality": {name: {"enabled": False} for name in FILTERS}}
+    )  # fmt: skip
+    df = spark.createDataFrame([(language, score)], "language string, language_score double")
+    assert df.select(reason_column(cfg)).first()[0] == expected
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

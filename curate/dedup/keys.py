@@ -12,7 +12,6 @@ import xxhash
 from curate.dedup.minhash import (
     band_keys,
     batch_shingle_hashes,
-    normalize,
     normalize_batch,
     signature,
 )
@@ -53,11 +52,6 @@ def url_key(url: str | None) -> str | None:
 def _hash64(normalized: str) -> int:
     """xxh3-64 as a signed 64-bit integer (Spark's bigint)."""
     return xxhash.xxh3_64_intdigest(normalized.encode("utf-8")) - (1 << 63)
-
-
-def content_hash(text: str) -> int:
-    """Hash of the normalised text."""
-    return _hash64(normalize(text))
 
 
 def keys_batch(
