@@ -29,19 +29,34 @@ def remove_repeated_lines(docs: DataFrame, max_docs: int) -> tuple[DataFrame, Da
         .agg(F.countDistinct("id").alias("n_docs"))
         .where(F.col("n_docs") > max_docs)
     )
-    marked = lines.join(repeated.select("key", F.lit(True).alias("drop")), "key", "left")
-    rebuilt = marked.groupBy("id").agg(
-        F.array_sort(
-            F.collect_list(F.struct("pos", "line", F.coalesce("drop", F.lit(False)).alias("drop")))
-        ).alias("lines")
+    # Only documents holding a repeated line are rebuilt; the rest keep their text as is.
+    dropped_at = lines.join(repeated.select("key"), "key", "left_semi").select(
+        "id", "pos", F.lit(True).alias("drop")
+    )
+    touched = dropped_at.select("id").distinct()
+    rebuilt = (
+        lines.join(touched, "id", "left_semi")
+        .join(dropped_at, ["id", "pos"], "left")
+        .groupBy("id")
+        .agg(
+            F.array_sort(
+                F.collect_list(
+                    F.struct("pos", "line", F.coalesce("drop", F.lit(False)).alias("drop"))
+                )
+            ).alias("lines")
+        )
     )
     kept_lines = F.filter("lines", lambda x: ~x["drop"])
     dropped = F.filter("lines", lambda x: x["drop"])
-    out = rebuilt.select(
+    changed = rebuilt.select(
         "id",
         F.array_join(F.transform(kept_lines, lambda x: x["line"]), "\n").alias("text"),
         F.aggregate(
             F.transform(dropped, lambda x: F.length(x["line"]) + 1), F.lit(0), lambda a, b: a + b
         ).alias("line_chars_removed"),
     )
+    unchanged = docs.join(touched, "id", "left_anti").select(
+        "id", "text", F.lit(0).alias("line_chars_removed")
+    )
+    out = changed.unionByName(unchanged)
     return out, repeated
