@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test test-all lint bench-install bench-extract bench-filters bench-langid bench-dedup check-prereqs clean
+.PHONY: install demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -24,9 +24,6 @@ demo: install
 # pytest exits 5 when it selects no test: that is not a failure of the suite.
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
-
-test-all: install
-	$(BIN)/python -m pytest -q -m '' $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
