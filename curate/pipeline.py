@@ -23,6 +23,7 @@ from curate.io.atomic import atomic_dir, write_json_atomic
 from curate.io.paths import resolve_inputs
 from curate.quality import (
     SIGNAL_COLUMNS,
+    all_filters,
     annotate_batch,
     annotate_params,
     annotated_schema,
@@ -113,8 +114,9 @@ def _n_files(text_bytes: int, cfg: Config) -> int:
 def _annotate_partitions(cfg_json: str, schema: pa.Schema):
     def run_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         cfg = Config.model_validate_json(cfg_json)
+        filters = all_filters(cfg)  # once per partition: list files are read here
         for batch in batches:
-            yield annotate_batch(batch, cfg, schema)
+            yield annotate_batch(batch, cfg, schema, filters)
 
     return run_partition
 

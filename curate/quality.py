@@ -72,9 +72,11 @@ def annotate_params(cfg: Config) -> dict[str, Any]:
     return params
 
 
-def annotate_batch(batch: pa.RecordBatch, cfg: Config, schema: pa.Schema) -> pa.RecordBatch:
+def annotate_batch(
+    batch: pa.RecordBatch, cfg: Config, schema: pa.Schema, filters: dict[str, Any]
+) -> pa.RecordBatch:
+    """Language and every filter's signals for one batch; ``filters`` from all_filters."""
     model = load_model(cfg.language.model)
-    filters = all_filters(cfg)
     texts = batch.column("text").to_pylist()
     urls = batch.column("url").to_pylist()
     langs, scores = [], []
