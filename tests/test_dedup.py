@@ -13,13 +13,13 @@ from curate.dedup.components import connected_components
 from curate.dedup.keys import keys_batch, url_key
 from curate.dedup.minhash import (
     EMPTY,
-    normalize,
     optimal_bands,
     shingle_hash,
     shingle_hashes,
     shingles,
     signature,
 )
+from curate.ngrams import normalize
 from curate.pipeline import run
 from tests.conftest import ROOT, demo_config, shared_path
 
@@ -156,7 +156,8 @@ def test_line_dedup_empty_documents_are_counted(spark, demo_crawl, tmp_path):
 
 
 def test_batch_path_equals_scalar_path():
-    from curate.dedup.minhash import batch_shingle_hashes, normalize_batch
+    from curate.dedup.minhash import batch_shingle_hashes
+    from curate.ngrams import normalize_batch
 
     texts = [
         *sample_texts(),

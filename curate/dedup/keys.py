@@ -12,9 +12,9 @@ import xxhash
 from curate.dedup.minhash import (
     band_keys,
     batch_shingle_hashes,
-    normalize_batch,
     signature,
 )
+from curate.ngrams import normalize_batch
 
 KEYS_SCHEMA = pa.schema(
     [

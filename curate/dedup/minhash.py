@@ -10,109 +10,46 @@ combined for all positions at once instead of one hash call per shingle.
 from __future__ import annotations
 
 import itertools
-import unicodedata
-from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import regex
 import xxhash
 from scipy.integrate import quad
 
-_MASK32 = np.uint64(0xFFFFFFFF)
-# An odd 64-bit multiplier for the polynomial combination of word hashes (wraps mod 2^64).
-_POLY = np.uint64(0x9E3779B97F4A7C15)
-_POLY_INT = int(_POLY)
-# The same classes in Python (regex) and Arrow (RE2), so both paths normalise alike.
-_MARK_RE = r"\p{Mn}+"
-_DIGIT_RE = r"\p{Nd}"
-_NON_WORD_RE = r"[^\p{L}\p{N}_]+"
-_MARK = regex.compile(_MARK_RE)
-_DIGIT = regex.compile(_DIGIT_RE)
-_NON_WORD = regex.compile(_NON_WORD_RE)
-# ASCII fast path of normalize: digits to 0, anything but letters and _ to a space.
-_ASCII = str.maketrans(
-    {
-        c: ("0" if c.isdigit() else c if c.isalpha() or c == "_" else " ")
-        for c in map(chr, range(128))
-    }
+from curate.ngrams import (
+    POLY_INT,
+    batch_word_hashes,
+    fold,
+    ngram_hashes,
+    normalize,
+    poly,
+    word_hashes,
 )
+
 EMPTY = np.iinfo(np.uint32).max  # datasketch's value for "no shingle seen"
 
 
-def normalize(text: str) -> str:
-    """Lower-case, accents stripped, digits to 0, punctuation and whitespace folded."""
-    text = text.lower()
-    if text.isascii():
-        return " ".join(text.translate(_ASCII).split())
-    text = _MARK.sub("", unicodedata.normalize("NFD", text))
-    return " ".join(_NON_WORD.sub(" ", _DIGIT.sub("0", text)).split())
-
-
-def normalize_batch(texts: pa.Array) -> pa.Array:
-    """``normalize`` over an Arrow string array, in Arrow's C++ kernels (nulls become "")."""
-    x = pc.utf8_normalize(pc.utf8_lower(pc.fill_null(texts, "")), form="NFD")
-    x = pc.replace_substring_regex(x, pattern=_MARK_RE, replacement="")
-    x = pc.replace_substring_regex(x, pattern=_DIGIT_RE, replacement="0")
-    x = pc.replace_substring_regex(x, pattern=_NON_WORD_RE, replacement=" ")
-    return pc.utf8_trim_whitespace(x)
-
-
-def _fold(h: np.ndarray) -> np.ndarray:
-    return ((h ^ (h >> np.uint64(32))) & _MASK32).astype(np.uint32)
-
-
-def _poly(w: np.ndarray, k: int) -> np.ndarray:
-    """Polynomial hash of every window of k consecutive word hashes (wraps mod 2^64)."""
-    m = len(w) - k + 1
-    with np.errstate(over="ignore"):
-        h = np.zeros(m, dtype=np.uint64)
-        for j in range(k):
-            h = h * _POLY + w[j : j + m]
-    return h
-
-
 def batch_shingle_hashes(normalized: pa.Array, n: int) -> list[np.ndarray]:
-    """``shingle_hashes`` for every normalised text of a batch at once: words are split and
-    dictionary-encoded in Arrow, so each distinct word of the batch is hashed once."""
-    lists = pc.utf8_split_whitespace(normalized)
-    flat = pc.list_flatten(lists)
-    parents = pc.list_parent_indices(lists)
-    nonempty = pc.not_equal(flat, "")
-    flat, parents = flat.filter(nonempty), parents.filter(nonempty).to_numpy()
-    counts = np.bincount(parents, minlength=len(normalized))
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    encoded = pc.dictionary_encode(flat)
-    digest = xxhash.xxh3_64_intdigest
-    uniq = encoded.dictionary.to_pylist()
-    table = np.fromiter((digest(u.encode("utf-8")) for u in uniq), dtype=np.uint64, count=len(uniq))
-    w = table[encoded.indices.to_numpy()] if len(flat) else np.empty(0, dtype=np.uint64)
-    windows = _fold(_poly(w, n)) if len(w) >= n else np.empty(0, dtype=np.uint32)
+    """``shingle_hashes`` for every normalised text of a batch at once."""
+    w, offsets = batch_word_hashes(normalized)
+    windows = fold(ngram_hashes(w, n))
     out = []
     for start, end in itertools.pairwise(offsets):
         if end - start >= n:
             out.append(windows[start : end - n + 1])
         elif end > start:  # shorter than n: one shingle of all its words
-            out.append(_fold(_poly(w[start:end], end - start)))
+            out.append(fold(poly(w[start:end], end - start)))
         else:
             out.append(np.empty(0, dtype=np.uint32))
     return out
-
-
-def word_hashes(words: Sequence[str]) -> np.ndarray:
-    """xxh3-64 of each word; each distinct word is hashed once."""
-    digest = xxhash.xxh3_64_intdigest
-    cache = {w: digest(w.encode("utf-8")) for w in set(words)}
-    return np.array([cache[w] for w in words], dtype=np.uint64)
 
 
 def shingle_hash(shingle: tuple[str, ...]) -> int:
     """Hash of one shingle (a tuple of words): the scalar twin of ``shingle_hashes``."""
     h = 0
     for w in shingle:
-        h = (h * _POLY_INT + xxhash.xxh3_64_intdigest(w.encode("utf-8"))) & 0xFFFFFFFFFFFFFFFF
+        h = (h * POLY_INT + xxhash.xxh3_64_intdigest(w.encode("utf-8"))) & 0xFFFFFFFFFFFFFFFF
     return (h ^ (h >> 32)) & 0xFFFFFFFF
 
 
@@ -129,7 +66,7 @@ def shingle_hashes(text: str, n: int) -> np.ndarray:
     words = normalize(text).split()
     if not words:
         return np.empty(0, dtype=np.uint32)
-    return _fold(_poly(word_hashes(words), min(n, len(words))))
+    return fold(poly(word_hashes(words), min(n, len(words))))
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:

@@ -202,17 +202,18 @@ PII_BLOCKS = [
     ),
 ]
 PII_VALUES = {
-    "email": ["jane.doe@example.org", "t.hughes@mail.example.com", "info@gardenclub.example"],
+    "email": ["jane.doe@example.org", "t.hughes@mail.example.com", "info@gardenclub.example.net"],
     "phone": ["+1 415-555-0132", "(212) 555-0187", "+44 20 7946 0958"],
     "ip": ["203.0.113.45", "198.51.100.23", "192.0.2.146"],
     "card": ["4111 1111 1111 1111", "5500 0000 0000 0004", "3400 0000 0000 009"],
     "iban": ["DE89 3704 0044 0532 0130 00", "GB82 WEST 1234 5698 7654 32"],
     "ssn": ["536-22-8913", "219-09-9999"],
 }
-# Look like entities, are not: PII scrubbing must leave these alone.
+# Look like entities, are not: PII scrubbing must leave these alone. Varied per page, so
+# the repeated-line cut of dedup does not take the paragraph away.
 HARD_NEGATIVES = (
-    "The release notes for version 1.2.3.4 were published on 2024-03-01, priced at $19.99, "
-    "with ISBN 978-3-16-148410-0 and order number 4421-7789."
+    "The release notes for version 1.2.{i}.4 were published on 2024-03-{day:02d}, priced at "
+    "${i}9.99, with ISBN 978-3-16-148410-0 and order number 4421-77{i:02d}."
 )
 
 
@@ -227,9 +228,10 @@ def _pii(rng: random.Random, i: int) -> Page:
     values = {k: rng.choice(v) for k, v in PII_VALUES.items()}
     values["name"] = rng.choice(SLOTS["name"])
     block = template.format(**values)
-    paras = [*_own_paragraphs(rng, i), block, HARD_NEGATIVES]
+    negatives = HARD_NEGATIVES.format(i=i, day=i + 1)
+    paras = [*_own_paragraphs(rng, i), block, negatives]
     url = f"https://community{i}.example.org/notice.html"
-    truth = {"entities": sorted(entities), "pii_text": block}
+    truth = {"entities": sorted(entities), "pii_text": block, "hard_negatives": negatives}
     return Page(url, "pii", _html_page(f"Notice {i}", paras).encode(), "en", truth=truth)
 
 

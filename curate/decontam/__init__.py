@@ -1,0 +1,1 @@
+"""Benchmark decontamination: load evaluation sets, index their n-grams, match documents."""

@@ -1,0 +1,74 @@
+"""A compact n-gram index of benchmark texts: sorted 64-bit hashes and the item of each."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from curate.decontam.benchmarks import BenchmarkItem
+from curate.ngrams import ngram_hashes, normalize, poly, word_hashes
+
+
+@dataclass
+class NgramIndex:
+    hashes: np.ndarray  # uint64, sorted; one entry per (n-gram, item) pair
+    item_of: np.ndarray  # int32, index into items
+    items: list[tuple[str, str]]  # (benchmark, item id)
+    lengths: tuple[int, ...]  # window lengths in words: ngram, and shorter whole items
+    # Per benchmark: items loaded, and items too short to index.
+    n_items: dict[str, int] = field(default_factory=dict)
+    too_short: dict[str, int] = field(default_factory=dict)
+
+    def lookup(self, hashes: np.ndarray) -> np.ndarray:
+        """Indices into ``items`` of every item holding any of ``hashes``."""
+        lo = np.searchsorted(self.hashes, hashes, side="left")
+        hi = np.searchsorted(self.hashes, hashes, side="right")
+        if not len(lo):
+            return np.empty(0, dtype=np.int32)
+        return np.unique(np.concatenate([self.item_of[a:b] for a, b in zip(lo, hi, strict=True)]))
+
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        """Boolean mask: which of ``hashes`` are in the index."""
+        idx = np.searchsorted(self.hashes, hashes)
+        idx[idx == len(self.hashes)] = 0
+        return self.hashes[idx] == hashes if len(self.hashes) else np.zeros(len(hashes), bool)
+
+
+def text_ngrams(text: str, n: int, min_words: int) -> np.ndarray:
+    """Hashes of the text's word n-grams; a text of min_words..n-1 words is one n-gram of
+    all its words; a shorter one has none."""
+    words = normalize(text).split()
+    if len(words) < min_words:
+        return np.empty(0, dtype=np.uint64)
+    w = word_hashes(words)
+    return ngram_hashes(w, n) if len(words) >= n else poly(w, len(words))
+
+
+def build_index(items: list[BenchmarkItem], n: int, min_words: int) -> NgramIndex:
+    hashes, owners, lengths = [], [], {n}
+    n_items, too_short = Counter(), Counter()
+    for i, item in enumerate(items):
+        n_items[item.benchmark] += 1
+        found = [text_ngrams(t, n, min_words) for t in item.texts]
+        if not any(len(h) for h in found):
+            too_short[item.benchmark] += 1
+            continue
+        for text, h in zip(item.texts, found, strict=True):
+            if len(h) == 1:
+                lengths.add(min(n, len(normalize(text).split())))
+        h = np.unique(np.concatenate(found))
+        hashes.append(h)
+        owners.append(np.full(len(h), i, dtype=np.int32))
+    all_hashes = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
+    all_owners = np.concatenate(owners) if owners else np.empty(0, dtype=np.int32)
+    order = np.argsort(all_hashes, kind="stable")
+    return NgramIndex(
+        hashes=all_hashes[order],
+        item_of=all_owners[order],
+        items=[(it.benchmark, it.item) for it in items],
+        lengths=tuple(sorted(lengths)),
+        n_items=dict(n_items),
+        too_short=dict(too_short),
+    )

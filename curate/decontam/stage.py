@@ -1,0 +1,182 @@
+"""The decontamination stage on Spark: index broadcast, common n-grams dropped by count,
+matched documents dropped or cut. Only per-benchmark counts reach the driver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+
+from curate.config import DecontamConfig
+from curate.decontam.benchmarks import load_benchmark
+from curate.decontam.index import NgramIndex, build_index
+from curate.decontam.match import batch_matches, cut, match_spans
+from curate.io.atomic import atomic_dir
+from curate.stats import StageStats
+
+REASON = "benchmark_contamination"
+_SEP = "\x1f"  # between benchmark and item id in contamination_items
+
+
+def _hits_partitions(bc):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        index: NgramIndex = bc.value
+        for batch in batches:
+            found = batch_matches(batch.column("text"), index)
+            keep = [i for i, h in enumerate(found) if len(h)]
+            ids = batch.column("id").take(pa.array(keep, pa.int64()))
+            hashes = pa.array([found[i].view(np.int64) for i in keep], pa.list_(pa.int64()))
+            yield pa.RecordBatch.from_arrays([ids, hashes], names=["id", "hashes"])
+
+    return run
+
+
+def _apply_partitions(bc, cfg_json: str):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        index: NgramIndex = bc.value
+        cfg = DecontamConfig.model_validate_json(cfg_json)
+        for batch in batches:
+            yield _apply_batch(batch, index, cfg)
+
+    return run
+
+
+def _apply_batch(batch: pa.RecordBatch, index: NgramIndex, cfg: DecontamConfig) -> pa.RecordBatch:
+    """Input columns (text and n_chars replaced) + contamination, contamination_items,
+    decontam_reason."""
+    texts = batch.column("text").to_pylist()
+    all_hashes = batch.column("hashes").to_pylist()
+    benchmarks, items, reasons = [], [], []
+    for i, hashes in enumerate(all_hashes):
+        if not hashes:
+            benchmarks.append(None)
+            items.append(None)
+            reasons.append(None)
+            continue
+        h = np.array(hashes, dtype=np.int64).view(np.uint64)
+        found = [index.items[j] for j in index.lookup(h)]
+        benchmarks.append(sorted({b for b, _ in found}))
+        items.append(sorted(f"{b}{_SEP}{it}" for b, it in found))
+        new = None
+        if cfg.mode == "remove":
+            new = cut(texts[i], match_spans(texts[i], h, index.lengths), cfg)
+        if new is None:  # drop mode, or nothing left worth keeping
+            reasons.append(REASON)
+        else:
+            texts[i] = new
+            reasons.append(None)
+    text = pa.array(texts, pa.string())
+    replaced = {"text": text, "n_chars": pc.cast(pc.utf8_length(text), pa.int32())}
+    names = batch.schema.names
+    arrays = [replaced.get(n, batch.column(n)) for n in names]
+    arrays += [
+        pa.array(benchmarks, pa.list_(pa.string())),
+        pa.array(items, pa.list_(pa.string())),
+        pa.array(reasons, pa.string()),
+    ]
+    return pa.RecordBatch.from_arrays(
+        arrays, names=[*names, "contamination", "contamination_items", "decontam_reason"]
+    )
+
+
+def decontaminate(
+    spark: SparkSession,
+    docs: DataFrame,
+    n_in: int,
+    cfg: DecontamConfig,
+    out: Path,
+    compression: str,
+) -> tuple[DataFrame, DataFrame, StageStats, dict[str, Any]]:
+    """Kept documents (cut in remove mode, with ``contamination``), removed ones (reason
+    benchmark_contamination), the stage's counts and the per-benchmark report."""
+    items = [item for source in cfg.benchmarks for item in load_benchmark(source)]
+    index = build_index(items, cfg.ngram, cfg.min_item_words)
+    bc = spark.sparkContext.broadcast(index)
+    work = out / "stages" / "decontam"
+
+    hits = docs.select("id", "text").mapInArrow(
+        _hits_partitions(bc), "id string, hashes array<bigint>"
+    )
+    exploded = hits.select("id", F.explode("hashes").alias("h"))
+    common = (
+        exploded.groupBy("h")
+        .agg(F.countDistinct("id").alias("n_docs"))
+        .where(F.col("n_docs") > cfg.max_docs_per_ngram)
+    )
+    matches = (
+        exploded.join(common.select("h"), "h", "left_anti")
+        .groupBy("id")
+        .agg(F.sort_array(F.collect_set("h")).alias("hashes"))
+    )
+    with atomic_dir(work / "_matches") as tmp:
+        matches.write.parquet(str(tmp))
+        n_common = common.count()
+    matches = spark.read.parquet(str(work / "_matches"))
+
+    joined = docs.join(matches, "id", "left")
+    schema = StructType(
+        [
+            *joined.schema.fields,
+            StructField("contamination", ArrayType(StringType())),
+            StructField("contamination_items", ArrayType(StringType())),
+            StructField("decontam_reason", StringType()),
+        ]
+    )
+    fn = _apply_partitions(bc, cfg.model_dump_json())
+    with atomic_dir(work / "documents") as tmp:
+        joined.mapInArrow(fn, schema).drop("hashes").write.option(
+            "compression", compression
+        ).parquet(str(tmp))
+    result = spark.read.parquet(str(work / "documents"))
+    bc.unpersist()
+
+    n_removed = result.where(F.col("decontam_reason").isNotNull()).count()
+    stats = StageStats(
+        "decontamination", n_in, n_in - n_removed, {REASON: n_removed} if n_removed else {}
+    )
+    report = _report(result, index, n_common, cfg)
+    kept = result.where(F.col("decontam_reason").isNull()).drop(
+        "decontam_reason", "contamination_items"
+    )
+    removed = (
+        result.where(F.col("decontam_reason").isNotNull())
+        .withColumnRenamed("decontam_reason", "filter_reason")
+        .drop("contamination_items")
+        .withColumn("duplicate_of", F.lit(None).cast("string"))
+    )
+    return kept, removed, stats, report
+
+
+def _report(result: DataFrame, index: NgramIndex, n_common: int, cfg: DecontamConfig) -> dict:
+    pairs = result.select("id", F.explode("contamination_items").alias("key")).select(
+        "id", F.split("key", _SEP).getItem(0).alias("benchmark"), "key"
+    )
+    rows = (
+        pairs.groupBy("benchmark")
+        .agg(F.countDistinct("key").alias("items"), F.countDistinct("id").alias("documents"))
+        .collect()
+    )
+    found = {r["benchmark"]: (r["items"], r["documents"]) for r in rows}
+    per = {
+        name: {
+            "items": n,
+            "items_too_short": index.too_short.get(name, 0),
+            "items_found": found.get(name, (0, 0))[0],
+            "documents": found.get(name, (0, 0))[1],
+        }
+        for name, n in sorted(index.n_items.items())
+    }
+    return {
+        "mode": cfg.mode,
+        "ngram": cfg.ngram,
+        "indexed_ngrams": len(index.hashes),
+        "common_ngrams_ignored": n_common,
+        "benchmarks": per,
+    }

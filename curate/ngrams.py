@@ -1,0 +1,97 @@
+"""Text normalisation and word n-gram hashing shared by dedup and decontamination.
+
+Plain Python and numpy over strings and Arrow arrays. Each distinct word of a batch is
+hashed once (xxh3-64); n-gram hashes combine word hashes for all positions at once.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import regex
+import xxhash
+
+MASK32 = np.uint64(0xFFFFFFFF)
+# An odd 64-bit multiplier for the polynomial combination of word hashes (wraps mod 2^64).
+POLY = np.uint64(0x9E3779B97F4A7C15)
+POLY_INT = int(POLY)
+# The same classes in Python (regex) and Arrow (RE2), so both paths normalise alike.
+_MARK_RE = r"\p{Mn}+"
+_DIGIT_RE = r"\p{Nd}"
+_NON_WORD_RE = r"[^\p{L}\p{N}_]+"
+_MARK = regex.compile(_MARK_RE)
+_DIGIT = regex.compile(_DIGIT_RE)
+_NON_WORD = regex.compile(_NON_WORD_RE)
+# ASCII fast path of normalize: digits to 0, anything but letters and _ to a space.
+_ASCII = str.maketrans(
+    {
+        c: ("0" if c.isdigit() else c if c.isalpha() or c == "_" else " ")
+        for c in map(chr, range(128))
+    }
+)
+
+
+def normalize(text: str) -> str:
+    """Lower-case, accents stripped, digits to 0, punctuation and whitespace folded."""
+    text = text.lower()
+    if text.isascii():
+        return " ".join(text.translate(_ASCII).split())
+    text = _MARK.sub("", unicodedata.normalize("NFD", text))
+    return " ".join(_NON_WORD.sub(" ", _DIGIT.sub("0", text)).split())
+
+
+def normalize_batch(texts: pa.Array) -> pa.Array:
+    """``normalize`` over an Arrow string array, in Arrow's C++ kernels (nulls become "")."""
+    x = pc.utf8_normalize(pc.utf8_lower(pc.fill_null(texts, "")), form="NFD")
+    x = pc.replace_substring_regex(x, pattern=_MARK_RE, replacement="")
+    x = pc.replace_substring_regex(x, pattern=_DIGIT_RE, replacement="0")
+    x = pc.replace_substring_regex(x, pattern=_NON_WORD_RE, replacement=" ")
+    return pc.utf8_trim_whitespace(x)
+
+
+def fold(h: np.ndarray) -> np.ndarray:
+    return ((h ^ (h >> np.uint64(32))) & MASK32).astype(np.uint32)
+
+
+def poly(w: np.ndarray, k: int) -> np.ndarray:
+    """Polynomial hash of every window of k consecutive word hashes (wraps mod 2^64)."""
+    m = len(w) - k + 1
+    with np.errstate(over="ignore"):
+        h = np.zeros(m, dtype=np.uint64)
+        for j in range(k):
+            h = h * POLY + w[j : j + m]
+    return h
+
+
+def batch_word_hashes(normalized: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """xxh3-64 of every word of a batch of normalised texts, and each text's word offsets:
+    words are split and dictionary-encoded in Arrow, so each distinct word is hashed once."""
+    lists = pc.utf8_split_whitespace(normalized)
+    flat = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists)
+    nonempty = pc.not_equal(flat, "")
+    flat, parents = flat.filter(nonempty), parents.filter(nonempty).to_numpy()
+    counts = np.bincount(parents, minlength=len(normalized))
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    encoded = pc.dictionary_encode(flat)
+    digest = xxhash.xxh3_64_intdigest
+    uniq = encoded.dictionary.to_pylist()
+    table = np.fromiter((digest(u.encode("utf-8")) for u in uniq), dtype=np.uint64, count=len(uniq))
+    w = table[encoded.indices.to_numpy()] if len(flat) else np.empty(0, dtype=np.uint64)
+    return w, offsets
+
+
+def ngram_hashes(w: np.ndarray, n: int) -> np.ndarray:
+    """64-bit hash of every window of n consecutive word hashes (none if fewer words)."""
+    return poly(w, n) if len(w) >= n else np.empty(0, dtype=np.uint64)
+
+
+def word_hashes(words: Sequence[str]) -> np.ndarray:
+    """xxh3-64 of each word; each distinct word is hashed once."""
+    digest = xxhash.xxh3_64_intdigest
+    cache = {w: digest(w.encode("utf-8")) for w in set(words)}
+    return np.array([cache[w] for w in words], dtype=np.uint64)

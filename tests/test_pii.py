@@ -1,0 +1,174 @@
+"""PII scrubbing: each entity replaced, hard negatives intact, offline, the demo's truth."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from curate.config import PiiConfig
+from curate.demo.pii_labelled import ENTITIES, labelled_documents, score
+from curate.pii.scrub import PiiScrubber, scrub_batch
+from tests.conftest import ROOT
+
+ENTITY_EXAMPLES = {
+    "EMAIL_ADDRESS": ("Write to Jane.Doe@Example.org today.", "<EMAIL>"),
+    "PHONE_NUMBER": ("Call +44 20 7946 0958 after six.", "<PHONE>"),
+    "IP_ADDRESS": ("Attacks came from 203.0.113.45 at night.", "<IP>"),
+    "CREDIT_CARD": ("Charged to 4111-1111-1111-1111 yesterday.", "<CREDIT_CARD>"),
+    "US_SSN": ("Her number is 536-22-8913 on the form.", "<SSN>"),
+    "IBAN_CODE": ("Pay to ES91 2100 0418 4502 0005 1332 Before Friday.", "<IBAN>"),
+}
+HARD_NEGATIVES = [
+    "Upgrade to version 1.2.3.4 before the next release.",
+    "It was published on 2024-03-01 and again on 12/05/2023 at 10:30:00.",
+    "See ISBN 978-3-16-148410-0 for the full text, priced at $1,299.99.",
+    "Your order number 4421-7789 has shipped; invoice 0049 30 1234567 is paid.",
+    "The router answers on 192.168.1.20 and 10.0.0.1 inside the building.",
+    "The card 4111 1111 1111 1112 fails the Luhn check.",
+]
+
+
+@pytest.fixture(scope="module")
+def scrubber() -> PiiScrubber:
+    return PiiScrubber(PiiConfig())
+
+
+@pytest.mark.parametrize("entity", ENTITIES)
+def test_each_entity_found_and_replaced(scrubber, entity):
+    text, tag = ENTITY_EXAMPLES[entity]
+    new, counts = scrubber.scrub(text, "en")
+    assert counts == {entity: 1}
+    assert tag in new
+    assert not any(ch.isdigit() for ch in new) or entity == "EMAIL_ADDRESS"
+
+
+def test_hard_negatives_left_alone(scrubber):
+    for text in HARD_NEGATIVES:
+        assert scrubber.scrub(text, "en") == (text, {}), text
+
+
+def test_private_ips_scrubbed_only_when_asked():
+    text = HARD_NEGATIVES[4]
+    new, counts = PiiScrubber(PiiConfig(scrub_private_ips=True)).scrub(text, "en")
+    assert counts == {"IP_ADDRESS": 2} and "192.168" not in new
+
+
+def test_pattern_entities_apply_to_any_language(scrubber):
+    text = "Schreiben Sie an info@verein.example.com oder rufen Sie +49 30 901820 an."
+    new, counts = scrubber.scrub(text, "de")
+    assert counts == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}
+    assert new == "Schreiben Sie an <EMAIL> oder rufen Sie <PHONE> an."
+
+
+def test_replacement_policy_placeholder_and_salted_hash():
+    cfg = PiiConfig(replace={"EMAIL_ADDRESS": "email@example.com", "CREDIT_CARD": "hash"})
+    s = PiiScrubber(cfg)
+    text = "a@b.org paid with 4111 1111 1111 1111, then 4111 1111 1111 1111 and 5555555555554444."
+    new, _ = s.scrub(text, "en")
+    assert new.startswith("email@example.com paid with <CREDIT_CARD:")
+    tokens = [w.strip(",.") for w in new.split() if w.startswith("<CREDIT_CARD:")]
+    assert len(tokens) == 3 and tokens[0] == tokens[1] != tokens[2]
+    other_salt = PiiScrubber(cfg.model_copy(update={"hash_salt": "another-salt-0123456"}))
+    assert other_salt.scrub(text, "en")[0] != new
+
+
+def test_ner_entities_are_opt_in():
+    text = "Yesterday Maria Costa moved from London to Paris."
+    assert PiiScrubber(PiiConfig()).scrub(text, "en") == (text, {})
+    s = PiiScrubber(PiiConfig(entities=["PERSON", "LOCATION"]))
+    new, counts = s.scrub(text, "en")
+    assert counts == {"PERSON": 1, "LOCATION": 2}
+    assert new == "Yesterday <PERSON> moved from <LOCATION> to <LOCATION>."
+    assert s.scrub(text, "fr") == (text, {})  # the spaCy model is English
+
+
+def test_labelled_set_precision_and_recall(scrubber):
+    docs = labelled_documents(300)
+    found = [[(r.start, r.end, r.entity_type) for r in scrubber.find(d.text, "en")] for d in docs]
+    for entity, r in score(docs, found).items():
+        assert r["labelled"] > 20, entity
+        assert r["recall"] >= 0.98 and r["precision"] >= 0.95, (entity, r)
+
+
+def test_prescan_finds_what_whole_documents_give():
+    """The pre-scan only skips text where presidio would find nothing."""
+    docs = [d.text for d in labelled_documents(150, seed=3)]
+    fast = PiiScrubber(PiiConfig())
+    whole = PiiScrubber(PiiConfig(prescan=False))
+    for text in docs:
+        assert fast.find(text, "en") == whole.find(text, "en") or _same(fast, whole, text)
+
+
+def _same(a: PiiScrubber, b: PiiScrubber, text: str) -> bool:
+    key = lambda rs: [(r.start, r.end, r.entity_type) for r in rs]  # noqa: E731
+    return key(a.find(text, "en")) == key(b.find(text, "en"))
+
+
+def test_scrub_batch_columns(scrubber):
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": ["a", "b"],
+            "text": ["Mail me: x.y@example.org", "nothing here"],
+            "n_chars": pa.array([24, 12], pa.int32()),
+            "language": ["en", "en"],
+        }
+    )
+    out = scrub_batch(batch, scrubber).to_pydict()
+    assert out["text"] == ["Mail me: <EMAIL>", "nothing here"]
+    assert out["n_chars"] == [16, 12]
+    assert out["pii_counts"] == [[("EMAIL_ADDRESS", 1)], []]
+
+
+def test_offline_no_connection_attempted(tmp_path):
+    """Building every engine (spaCy NER included) and scrubbing opens no socket."""
+    script = textwrap.dedent(
+        """
+        import socket
+        attempts = []
+        def refuse(*args, **kwargs):
+            attempts.append(args)
+            raise OSError("network disabled in this test")
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+        from curate.config import PiiConfig
+        from curate.pii.scrub import PiiScrubber
+        s = PiiScrubber(PiiConfig(entities=["EMAIL_ADDRESS", "PERSON", "PHONE_NUMBER"]))
+        new, counts = s.scrub("Tom Hughes: t.hughes@mail.example.com, +1 415-555-0132", "en")
+        assert counts == {"PERSON": 1, "EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}, counts
+        assert attempts == [], attempts
+        print("offline ok")
+        """
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "offline ok" in done.stdout
+    assert "publicsuffix" not in done.stderr
+
+
+def test_demo_pii_pages_scrubbed(demo_run, demo_truth):
+    stats, out = demo_run
+    docs = pq.read_table(out / "documents").to_pylist()
+    pii_docs = [d for d in docs if demo_truth[d["id"]]["kind"] == "pii"]
+    assert pii_docs, "PII pages should survive the filters"
+    for doc in pii_docs:
+        truth = demo_truth[doc["id"]]
+        assert sorted(k for k, _ in doc["pii_counts"]) == truth["entities"]
+        assert truth["pii_text"] not in doc["text"]
+        assert truth["hard_negatives"] in doc["text"]
+    others = [d for d in docs if demo_truth[d["id"]]["kind"] != "pii"]
+    assert all(not d["pii_counts"] for d in others)
+    pii = stats["pii"]
+    assert pii["policy"]["CREDIT_CARD"] == "hash"
+    found = sum(len(d["pii_counts"]) for d in pii_docs)
+    assert sum(e["found"] for e in pii["entities"].values()) == found
+    pii_stage = next(s for s in stats["stages"] if s["name"] == "pii")
+    assert pii_stage["in"] == pii_stage["out"]
