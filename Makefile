@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup check-prereqs clean
+.PHONY: install demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -42,6 +42,12 @@ bench-langid: install
 
 bench-dedup: bench-install
 	$(BIN)/python bench/dedup.py
+
+bench-pii: install
+	$(BIN)/python bench/pii.py
+
+bench-decontam: install
+	$(BIN)/python bench/decontam.py
 
 clean:
 	rm -rf $(VENV) out demo-data build *.egg-info

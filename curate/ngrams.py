@@ -35,6 +35,29 @@ _ASCII = str.maketrans(
 )
 
 
+# Looser than normalize, for decontamination: punctuation inside a word ("don't", "3.5",
+# "e-mail") joins its parts, so a copy that drops it ("dont", "35") gives the same words,
+# and every number is one "0", so a changed number ("3" -> "12") changes no word.
+# Arrow's RE2 has no look-behind: the batch form captures and runs twice (one pass leaves
+# a chain "a.b.c" as "ab.c").
+_INNER_PUNCT = regex.compile(r"(?<=[\p{L}\p{N}_])[^\p{L}\p{N}\p{M}_\s]+(?=[\p{L}\p{N}_])")
+_INNER_PUNCT_RE2 = r"([\p{L}\p{N}_])[^\p{L}\p{N}\p{M}_\s]+([\p{L}\p{N}_])"
+_NUMBER_RE = r"\p{Nd}+"
+_NUMBER = regex.compile(_NUMBER_RE)
+
+
+def loosen(text: str) -> str:
+    return _NUMBER.sub("0", _INNER_PUNCT.sub("", text))
+
+
+def loosen_batch(texts: pa.Array) -> pa.Array:
+    """``loosen`` over an Arrow string array (nulls become "")."""
+    x = pc.fill_null(texts, "")
+    for _ in range(2):
+        x = pc.replace_substring_regex(x, pattern=_INNER_PUNCT_RE2, replacement=r"\1\2")
+    return pc.replace_substring_regex(x, pattern=_NUMBER_RE, replacement="0")
+
+
 def normalize(text: str) -> str:
     """Lower-case, accents stripped, digits to 0, punctuation and whitespace folded."""
     text = text.lower()

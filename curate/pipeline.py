@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from curate import __version__
 from curate.config import Config, ConfigError, ExtractConfig
 from curate.decontam.stage import decontaminate
-from curate.dedup.stage import dedup
+from curate.dedup.stage import dedup, write_signatures
 from curate.extract import make_extractor
 from curate.ingest import RECORD_SCHEMA, ingest_file
 from curate.io.atomic import atomic_dir, write_json_atomic
@@ -224,6 +224,8 @@ def publish(
         removed = removed.unionByName(dec_removed, allowMissingColumns=True)
     kept = _with_late_columns(kept).select(*OUTPUT_COLUMNS)
     write_documents(kept, out / "documents", _n_files(_text_bytes(kept), cfg), compression)
+    if cfg.dedup.enabled:
+        write_signatures(spark, out, compression)
     if cfg.quality.keep_removed:
         removed = _with_late_columns(removed).select(
             *OUTPUT_COLUMNS, "filter_reason", "duplicate_of"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curate.decontam.benchmarks import BenchmarkItem
-from curate.ngrams import ngram_hashes, normalize, poly, word_hashes
+from curate.ngrams import loosen, ngram_hashes, normalize, poly, word_hashes
 
 
 @dataclass
@@ -36,10 +36,15 @@ class NgramIndex:
         return self.hashes[idx] == hashes if len(self.hashes) else np.zeros(len(hashes), bool)
 
 
+def item_words(text: str) -> list[str]:
+    """The words decontamination compares: ``loosen``, then ``normalize``."""
+    return normalize(loosen(text)).split()
+
+
 def text_ngrams(text: str, n: int, min_words: int) -> np.ndarray:
     """Hashes of the text's word n-grams; a text of min_words..n-1 words is one n-gram of
     all its words; a shorter one has none."""
-    words = normalize(text).split()
+    words = item_words(text)
     if len(words) < min_words:
         return np.empty(0, dtype=np.uint64)
     w = word_hashes(words)
@@ -57,7 +62,7 @@ def build_index(items: list[BenchmarkItem], n: int, min_words: int) -> NgramInde
             continue
         for text, h in zip(item.texts, found, strict=True):
             if len(h) == 1:
-                lengths.add(min(n, len(normalize(text).split())))
+                lengths.add(min(n, len(item_words(text))))
         h = np.unique(np.concatenate(found))
         hashes.append(h)
         owners.append(np.full(len(h), i, dtype=np.int32))

@@ -7,16 +7,23 @@ import pyarrow as pa
 import regex
 
 from curate.config import DecontamConfig
-from curate.decontam.index import NgramIndex
-from curate.ngrams import batch_word_hashes, ngram_hashes, normalize, normalize_batch, word_hashes
+from curate.decontam.index import NgramIndex, item_words
+from curate.ngrams import (
+    batch_word_hashes,
+    loosen_batch,
+    ngram_hashes,
+    normalize_batch,
+    word_hashes,
+)
 
-# Word tokens with their offsets; normalising each token gives the words normalize() gives.
-_TOKEN = regex.compile(r"[\p{L}\p{N}\p{M}_]+")
+# Word tokens (inner punctuation included) with their offsets: item_words of each token
+# gives the words item_words gives for the whole text.
+_TOKEN = regex.compile(r"[\p{L}\p{N}\p{M}_]+(?:[^\p{L}\p{N}\p{M}_\s]+[\p{L}\p{N}\p{M}_]+)*")
 
 
 def batch_matches(texts: pa.Array, index: NgramIndex) -> list[np.ndarray]:
     """For each text, the sorted distinct hashes of its n-grams found in the index."""
-    w, offsets = batch_word_hashes(normalize_batch(texts))
+    w, offsets = batch_word_hashes(normalize_batch(loosen_batch(texts)))
     doc_of_word = np.repeat(np.arange(len(texts)), np.diff(offsets))
     hit_docs, hit_hashes = [], []
     for n in index.lengths:
@@ -40,7 +47,7 @@ def _tokens(text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
     """(start, end) of every normalised word of ``text``, and the words' hashes."""
     spans, words = [], []
     for m in _TOKEN.finditer(text):
-        for word in normalize(m.group()).split():
+        for word in item_words(m.group()):
             spans.append(m.span())
             words.append(word)
     return spans, word_hashes(words)

@@ -130,7 +130,7 @@ def dedup(
     compression: str,
 ) -> tuple[DataFrame, DataFrame, StageStats, dict[str, Any]]:
     """Return (kept documents, removed documents with reason and duplicate_of, stats,
-    extra report); writes this run's signatures to OUTPUT/signatures/."""
+    extra report). ``write_signatures`` publishes the keys once the documents are final."""
     bands, rows = cfg.banding()
     work = out / "stages" / "dedup"
     report: dict[str, Any] = {"bands": bands, "rows": rows, "clusters": {}}
@@ -183,11 +183,16 @@ def dedup(
     stats = StageStats("dedup", n_in, n_in - sum(counts.values()), counts)
     kept = docs.join(removed.select("id"), "id", "left_anti")
     dropped = all_docs.join(removed, "id").withColumnRenamed("reason", "filter_reason")
-    with atomic_dir(out / "signatures") as tmp:
-        keys.join(kept.select("id"), "id").write.option("compression", compression).parquet(
-            str(tmp)
-        )
     return kept, dropped, stats, report
+
+
+def write_signatures(spark: SparkSession, out: Path, compression: str) -> None:
+    """OUTPUT/signatures/: dedup keys of the published documents (for dedup.against);
+    documents removed by a later stage (decontamination) are not among them."""
+    keys = spark.read.parquet(str(out / "stages" / "dedup" / "keys"))
+    published = spark.read.parquet(str(out / "documents")).select("id")
+    with atomic_dir(out / "signatures") as tmp:
+        keys.join(published, "id").write.option("compression", compression).parquet(str(tmp))
 
 
 def _cut_repeated_lines(
