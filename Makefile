@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam check-prereqs clean
+.PHONY: install kenlm demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -18,11 +18,19 @@ $(INSTALLED): pyproject.toml | check-prereqs
 
 install: check-prereqs $(INSTALLED)
 
-demo: install
+# KenLM's lmplz and build_binary (training perplexity models), built once from the kenlm
+# sdist with CMake; installs Debian's Boost packages when missing (as root).
+KENLM_BIN := .cache/kenlm/bin
+$(KENLM_BIN)/lmplz: scripts/build_kenlm.sh | $(INSTALLED)
+	PIP="$(BIN)/python -m pip" scripts/build_kenlm.sh $(KENLM_BIN)
+
+kenlm: $(KENLM_BIN)/lmplz
+
+demo: install kenlm
 	$(BIN)/curate demo
 
 # pytest exits 5 when it selects no test: that is not a failure of the suite.
-test: install
+test: install kenlm
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 lint: install

@@ -153,6 +153,23 @@ class DedupConfig(_Strict):
         return optimal_bands(self.threshold, self.num_perm)
 
 
+class PerplexityConfig(_Strict):
+    enabled: bool = True
+    # Language -> model directory written by `curate train-lm` (sp.model, lm.binary).
+    # Documents in a language without a model get perplexity null and are counted.
+    models: dict[str, str] = Field(default_factory=dict)
+    # Bucket cut-offs: a JSON file from `curate calibrate-perplexity`, or "auto" (this run's
+    # own percentiles); none: no quality_bucket.
+    cutoffs: str | None = None
+    # CCNet's buckets: head < p30 <= middle < p60 <= tail (per language).
+    keep_buckets: list[Literal["head", "middle", "tail"]] = Field(
+        default_factory=lambda: ["head", "middle", "tail"]
+    )
+    max_perplexity: float | None = Field(default=None, gt=0)
+    # Fraction of the run's scored documents sampled to compute "auto" cut-offs.
+    sample: float = Field(default=1.0, gt=0, le=1)
+
+
 PII_ENTITIES = (
     "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
     "PERSON", "LOCATION",
@@ -219,6 +236,7 @@ class Config(_Strict):
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)  # type: ignore[valid-type]
+    perplexity: PerplexityConfig = Field(default_factory=PerplexityConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     pii: PiiConfig = Field(default_factory=PiiConfig)
     decontam: DecontamConfig = Field(default_factory=DecontamConfig)

@@ -22,8 +22,11 @@ from curate.extract import make_extractor
 from curate.ingest import RECORD_SCHEMA, ingest_file
 from curate.io.atomic import atomic_dir, write_json_atomic
 from curate.io.paths import resolve_inputs
+from curate.perplexity.buckets import bucket_column, resolve_cutoffs
+from curate.perplexity.model import check_models
 from curate.pii.stage import scrub_pii
 from curate.quality import (
+    FILTER_STAGES,
     SIGNAL_COLUMNS,
     all_filters,
     annotate_batch,
@@ -48,7 +51,7 @@ RECORD_COLUMNS = [
     "text",
     "n_chars",
 ]
-DOCUMENT_COLUMNS = [*RECORD_COLUMNS, *SIGNAL_COLUMNS]
+DOCUMENT_COLUMNS = [*RECORD_COLUMNS, *SIGNAL_COLUMNS, "quality_bucket"]
 # Published documents: after dedup (characters cut as repeated lines), PII scrubbing
 # (entities replaced, per entity) and decontamination (benchmarks matched, remove mode).
 LATE_COLUMNS = {
@@ -140,13 +143,13 @@ def annotate(spark: SparkSession, docs: DataFrame, cfg: Config, out_dir: Path) -
 
 
 def _filter_stages(rows: list, n_in: int) -> list[StageStats]:
-    """Language and quality stage counts from per-reason counts."""
-    removed: dict[str, dict[str, int]] = {"language": {}, "quality": {}}
+    """Language, quality and perplexity stage counts from per-reason counts."""
+    removed: dict[str, dict[str, int]] = {name: {} for name in FILTER_STAGES}
     for row in rows:
         if row["filter_reason"] is not None:
             removed[stage_of(row["filter_reason"])][row["filter_reason"]] = row["n"]
     stages, n = [], n_in
-    for name in ("language", "quality"):
+    for name in FILTER_STAGES:
         out = n - sum(removed[name].values())
         stages.append(StageStats(name, n, out, removed[name]))
         n = out
@@ -155,13 +158,29 @@ def _filter_stages(rows: list, n_in: int) -> list[StageStats]:
 
 def apply_filters(
     spark: SparkSession, cfg: Config, annotated_dir: Path
-) -> tuple[list[StageStats], DataFrame, DataFrame]:
-    """Thresholds over stored signals: language and quality stage counts, kept and removed
-    documents (removed ones with filter_reason)."""
+) -> tuple[list[StageStats], DataFrame, DataFrame, dict[str, Any]]:
+    """Thresholds over stored signals: language, quality and perplexity stage counts, kept
+    and removed documents (removed ones with filter_reason), and the perplexity report."""
     t0 = time.time()
-    flagged = spark.read.parquet(str(annotated_dir)).withColumn("filter_reason", reason_column(cfg))
-    rows = flagged.groupBy("filter_reason").agg(F.count(F.lit(1)).alias("n")).collect()
-    stages = _filter_stages(rows, sum(r["n"] for r in rows))
+    annotated = spark.read.parquet(str(annotated_dir))
+    cutoffs = resolve_cutoffs(cfg.perplexity, annotated)
+    flagged = annotated.withColumn("quality_bucket", bucket_column(cutoffs)).withColumn(
+        "filter_reason", reason_column(cfg)
+    )
+    rows = (
+        flagged.groupBy("filter_reason", "language", F.col("perplexity").isNull().alias("unscored"))
+        .agg(F.count(F.lit(1)).alias("n"))
+        .collect()
+    )
+    by_reason: dict[str | None, int] = {}
+    unscored: dict[str, int] = {}
+    for r in rows:
+        by_reason[r["filter_reason"]] = by_reason.get(r["filter_reason"], 0) + r["n"]
+        if r["unscored"]:
+            lang = r["language"] or "unknown"
+            unscored[lang] = unscored.get(lang, 0) + r["n"]
+    reason_rows = [{"filter_reason": k, "n": v} for k, v in by_reason.items()]
+    stages = _filter_stages(reason_rows, sum(by_reason.values()))
     stages[-1].seconds = time.time() - t0
     kept = flagged.where(F.col("filter_reason").isNull()).select(*DOCUMENT_COLUMNS)
     removed = (
@@ -169,7 +188,13 @@ def apply_filters(
         .withColumn("duplicate_of", F.lit(None).cast("string"))
         .withColumn("line_chars_removed", F.lit(None).cast("int"))
     )
-    return stages, kept, removed
+    report = {
+        "models": cfg.perplexity.models,
+        "scored": sum(by_reason.values()) - sum(unscored.values()),
+        "unscored_by_language": dict(sorted(unscored.items())),
+        "cutoffs": cutoffs,
+    }
+    return stages, kept, removed, report
 
 
 def _text_bytes(df: DataFrame) -> int:
@@ -264,6 +289,7 @@ def run(cfg: Config, spark: SparkSession | None = None, source: str = "config") 
     """Run the pipeline on the configured inputs; return what is written to stats.json."""
     started = time.time()
     paths = resolve_inputs(cfg.input, source)
+    check_models(cfg.perplexity)
     spark = spark or build_session(cfg.spark)
     out = Path(cfg.output.dir)
 
@@ -278,9 +304,10 @@ def run(cfg: Config, spark: SparkSession | None = None, source: str = "config") 
     docs = records.where(F.col("reason").isNull())
     annotate(spark, docs, cfg, out / "stages" / "annotate")
     annotate_seconds = time.time() - t0
-    stages, kept, removed = apply_filters(spark, cfg, out / "stages" / "annotate")
+    stages, kept, removed, ppl_report = apply_filters(spark, cfg, out / "stages" / "annotate")
     stages[0].seconds += annotate_seconds
     stages, n_docs, report = publish(spark, cfg, out, [extract_stats, *stages], kept, removed)
+    report = {"perplexity": ppl_report, **report}
     inputs = {"files": len(paths), "first": paths[:3]}
     return _finish(cfg, out, inputs, stages, n_docs, started, report)
 
@@ -314,8 +341,9 @@ def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = 
     ]
     spark = spark or build_session(cfg.spark)
     out = Path(cfg.output.dir)
-    stages, kept, removed = apply_filters(spark, cfg, annotated_dir)
+    stages, kept, removed, ppl_report = apply_filters(spark, cfg, annotated_dir)
     stages, n_docs, report = publish(spark, cfg, out, [*prior, *stages], kept, removed)
+    report = {"perplexity": ppl_report, **report}
     return _finish(cfg, out, previous["inputs"], stages, n_docs, started, report)
 
 
@@ -354,6 +382,12 @@ def summary(stats: dict[str, Any]) -> str:
         lines.append(f"  [{st['name']}] in {st['in']:,} -> out {st['out']:,}")
         for reason, n in sorted(st["removed"].items(), key=lambda kv: -kv[1]):
             lines.append(f"      removed {reason:<44}{n:>8,}")
+    ppl = stats.get("perplexity")
+    if ppl and ppl["models"]:
+        unscored = ", ".join(f"{k} {v}" for k, v in ppl["unscored_by_language"].items())
+        lines.append(f"  perplexity scored {ppl['scored']:,}; no model: {unscored or 'none'}")
+        for lang, c in (ppl["cutoffs"] or {}).items():
+            lines.append(f"  perplexity buckets {lang}: head < {c['p30']} <= middle < {c['p60']}")
     clusters = stats.get("dedup", {}).get("clusters")
     if clusters:
         lines.append(

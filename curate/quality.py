@@ -15,8 +15,9 @@ import pyarrow as pa
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from curate.config import FILTERS, Config, LanguageConfig
+from curate.config import FILTERS, Config, LanguageConfig, PerplexityConfig
 from curate.langid import load_model, predict
+from curate.perplexity.model import load_model as load_lm
 from filters.rules import Rule
 
 _ARROW = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
@@ -27,12 +28,16 @@ def signal_struct(cls) -> pa.StructType:
     return pa.struct([(name, _ARROW[kind]) for name, kind in cls.SIGNALS.items()])
 
 
-SIGNAL_COLUMNS = ["language", "language_score", *FILTERS]
+SIGNAL_COLUMNS = ["language", "language_score", *FILTERS, "perplexity"]
+# Stages of the filter step, in order; a reason "<stage>.<rule>" belongs to its prefix,
+# any other (a quality filter's rule) to quality.
+FILTER_STAGES = ("language", "quality", "perplexity")
 
 
 def annotated_schema(base: pa.Schema) -> pa.Schema:
     fields = [*base, pa.field("language", pa.string()), pa.field("language_score", pa.float64())]
     fields += [pa.field(name, signal_struct(cls)) for name, cls in FILTERS.items()]
+    fields.append(pa.field("perplexity", pa.float64()))
     return pa.schema(fields)
 
 
@@ -65,6 +70,8 @@ def all_filters(cfg: Config) -> dict[str, Any]:
 def annotate_params(cfg: Config) -> dict[str, Any]:
     """The settings that shape signals (not thresholds); a filter-only rerun must match them."""
     params: dict[str, Any] = {"language.model": cfg.language.model}
+    if cfg.perplexity.enabled:
+        params["perplexity.models"] = dict(sorted(cfg.perplexity.models.items()))
     for name, filt in all_filters(cfg).items():
         for field in getattr(filt, "ANNOTATE_FIELDS", ()):
             value = getattr(filt, field)
@@ -79,7 +86,8 @@ def annotate_batch(
     model = load_model(cfg.language.model)
     texts = batch.column("text").to_pylist()
     urls = batch.column("url").to_pylist()
-    langs, scores = [], []
+    models = cfg.perplexity.models if cfg.perplexity.enabled else {}
+    langs, scores, perplexities = [], [], []
     signals: dict[str, list[dict[str, Any]]] = {name: [] for name in filters}
     for text, url in zip(texts, urls, strict=True):
         lang, score = predict(model, text)
@@ -89,8 +97,11 @@ def annotate_batch(
             # The URL filter reads the URL; every other filter reads the text.
             sig = filt.signals(url) if name == "url_filter" else filt.signals(text, lang)
             signals[name].append(sig)
+        lm = load_lm(lang, models[lang]) if lang in models else None
+        perplexities.append(lm.score(text).perplexity if lm else None)
     columns = [*batch.columns, pa.array(langs, pa.string()), pa.array(scores, pa.float64())]
     columns += [pa.array(signals[name], signal_struct(FILTERS[name])) for name in filters]
+    columns.append(pa.array(perplexities, pa.float64()))
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
@@ -125,19 +136,39 @@ def _language_column(lang_cfg: LanguageConfig) -> list[Column]:
     return out
 
 
+def _perplexity_column(cfg: PerplexityConfig) -> list[Column]:
+    """Rules over ``perplexity`` and ``quality_bucket`` (null never fails)."""
+    if not cfg.enabled:
+        return []
+    out = []
+    if cfg.cutoffs and set(cfg.keep_buckets) != {"head", "middle", "tail"}:
+        bucket = F.col("quality_bucket")
+        out.append(F.when(~bucket.isin(*cfg.keep_buckets), F.lit("perplexity.bucket_not_kept")))
+    if cfg.max_perplexity is not None:
+        too_high = F.col("perplexity") > F.lit(cfg.max_perplexity)
+        out.append(F.when(too_high, F.lit("perplexity.too_high")))
+    return out
+
+
 def reason_column(cfg: Config) -> Column:
-    """First failing rule (language first, then quality filters in order), or null."""
+    """First failing rule (language, then quality filters in order, then perplexity), or
+    null. Needs a ``quality_bucket`` column when buckets are filtered."""
     checks = _language_column(cfg.language) + [_rule_column(r) for r in rules(cfg)]
+    checks += _perplexity_column(cfg.perplexity)
     return F.coalesce(*checks) if checks else F.lit(None).cast("string")
 
 
 def stage_of(reason: str) -> str:
-    return "language" if reason.startswith("language.") else "quality"
+    prefix = reason.split(".", 1)[0]
+    return prefix if prefix in FILTER_STAGES else "quality"
 
 
 def thresholds(cfg: Config) -> dict[str, Any]:
     """Every threshold in force, for the record in stats.json."""
-    out: dict[str, Any] = {"language": cfg.language.model_dump()}
+    out: dict[str, Any] = {
+        "language": cfg.language.model_dump(),
+        "perplexity": cfg.perplexity.model_dump(),
+    }
     for filt in cfg.quality.filters():
         out[filt.name] = dataclasses.asdict(filt)
     return out

@@ -32,8 +32,12 @@ def spark():
 
 @pytest.fixture(scope="session")
 def demo_crawl(tmp_path_factory) -> Path:
+    """The demo crawl and its English language model, as `curate demo` writes them."""
+    from curate.perplexity.train import train_lm
+
     out = tmp_path_factory.mktemp("demo-crawl")
     write_demo_crawl(out)
+    train_lm([str(out / "reference.txt")], "en", out / "models" / "en")
     return out
 
 
@@ -64,7 +68,11 @@ def demo_run(spark, demo_crawl, tmp_path_factory):
 
 
 def demo_config(demo_crawl: Path, out: Path, overrides: list[str] | None = None) -> Config:
-    """configs/demo.yaml, as `make demo` runs it, on the test's crawl and output dirs."""
-    return load_config(
+    """configs/demo.yaml, as `make demo` runs it, on the test's crawl, model and output."""
+    cfg = load_config(
         ROOT / "configs" / "demo.yaml", overrides, [str(demo_crawl / "*.warc.gz")], str(out)
     )
+    cfg.perplexity.models = {"en": str(demo_crawl / "models" / "en")}
+    for source in cfg.decontam.benchmarks:
+        source.path = str(demo_crawl / Path(source.path).name)
+    return cfg

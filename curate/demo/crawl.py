@@ -330,8 +330,20 @@ def _write_page(writer: WARCWriter, buf: BytesIO, page: Page, n: int) -> int:
     return offset
 
 
+def reference_text(seed: int = SEED, n_paragraphs: int = 3000) -> str:
+    """Clean English prose from the articles' sentence bank, one paragraph a line: what the
+    demo's perplexity model is trained on (its own random stream, so the crawl is unchanged)."""
+    rng = random.Random(seed + 1)
+    out = []
+    for _ in range(n_paragraphs):
+        topic = TOPICS[rng.choice(sorted(TOPICS))]["sentences"]
+        out += _paragraphs(topic, rng, 1, (3, 6))
+    return "\n".join(out) + "\n"
+
+
 def write_demo_crawl(out_dir: str | Path, seed: int = SEED, n_files: int = N_FILES) -> dict:
-    """Write ``demo-crawl-0000N.warc.gz``, ``truth.json`` and ``benchmark.jsonl``."""
+    """Write ``demo-crawl-0000N.warc.gz``, ``truth.json``, ``benchmark.jsonl`` and
+    ``reference.txt`` (training text for the demo's language model)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pages = build_pages(seed)
@@ -383,6 +395,7 @@ def write_demo_crawl(out_dir: str | Path, seed: int = SEED, n_files: int = N_FIL
         (out / name).write_bytes(buf.getvalue())
     truth = {"seed": seed, "files": n_files, "records": records}
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n")
+    (out / "reference.txt").write_text(reference_text(seed), encoding="utf-8")
     with (out / "benchmark.jsonl").open("w") as fh:
         for item in DEMO_BENCHMARK:
             fh.write(json.dumps(item) + "\n")

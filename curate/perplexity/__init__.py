@@ -1,0 +1,1 @@
+"""KenLM perplexity over SentencePiece tokens (CCNet recipe): normalise, train, score."""

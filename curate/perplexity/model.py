@@ -1,0 +1,79 @@
+"""A trained language model directory (sp.model + lm.binary + meta.json) and its scoring."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from curate.config import ConfigError, PerplexityConfig
+from curate.perplexity.normalize import normalize_line
+
+SP_FILE, LM_FILE, META_FILE = "sp.model", "lm.binary", "meta.json"
+
+
+@dataclass(frozen=True)
+class Score:
+    perplexity: float | None  # None: no token to score
+    n_tokens: int  # SentencePiece pieces + one end-of-line per paragraph
+
+
+class LanguageModel:
+    """SentencePiece + KenLM for one language; paragraphs are the text's lines (CCNet)."""
+
+    def __init__(self, lang: str, directory: str | Path) -> None:
+        directory = Path(directory)
+        _check_model(lang, directory)
+        import kenlm
+        import sentencepiece
+
+        self.lang = lang
+        self.sp = sentencepiece.SentencePieceProcessor(model_file=str(directory / SP_FILE))
+        self.lm = kenlm.Model(str(directory / LM_FILE))
+        meta = directory / META_FILE
+        self.meta = json.loads(meta.read_text()) if meta.is_file() else {}
+
+    def tokens(self, line: str) -> list[str]:
+        return self.sp.encode(normalize_line(line), out_type=str)
+
+    def paragraph_scores(self, text: str) -> list[tuple[float, int]]:
+        """(log10 probability, tokens incl. </s>) of every non-empty paragraph."""
+        out = []
+        for line in text.split("\n"):
+            pieces = self.tokens(line)
+            if pieces:
+                out.append((self.lm.score(" ".join(pieces), bos=True, eos=True), len(pieces) + 1))
+        return out
+
+    def score(self, text: str) -> Score:
+        """Document perplexity: 10 ** (-total log10 prob / total tokens), i.e. paragraphs
+        weighted by their token counts, as CCNet computes it."""
+        scores = self.paragraph_scores(text)
+        n = sum(k for _, k in scores)
+        if not n:
+            return Score(None, 0)
+        return Score(round(math.pow(10.0, -sum(s for s, _ in scores) / n), 1), n)
+
+
+def _check_model(lang: str, directory: Path) -> None:
+    for name in (SP_FILE, LM_FILE):
+        if not (directory / name).is_file():
+            raise ConfigError(
+                f"perplexity.models.{lang}: {directory / name} not found "
+                f"(train one with `curate train-lm --lang {lang} --output {directory}`)"
+            )
+
+
+def check_models(cfg: PerplexityConfig) -> None:
+    """Every configured model directory is complete: checked before Spark starts."""
+    if cfg.enabled:
+        for lang, directory in sorted(cfg.models.items()):
+            _check_model(lang, Path(directory))
+
+
+@lru_cache(maxsize=16)
+def load_model(lang: str, directory: str) -> LanguageModel:
+    """One model per executor process, language and path."""
+    return LanguageModel(lang, directory)
