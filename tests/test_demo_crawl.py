@@ -5,7 +5,8 @@ from curate.demo.crawl import write_demo_crawl
 
 
 def digest(directory) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+    files = sorted(p for p in directory.iterdir() if p.is_file())
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def test_demo_crawl_is_deterministic(demo_crawl, tmp_path):

@@ -38,6 +38,8 @@ def test_train_tiny_corpus_and_natural_beats_shuffled(tmp_path, demo_crawl):
         "sp.model",
     ]
     assert meta["training_lines"] == 300 and meta["vocab_size"] <= 500
+    again = train_lm([str(corpus)], "en", tmp_path / "lm2", TrainOptions(order=3, vocab_size=500))
+    assert again["sha256"] == meta["sha256"]  # deterministic: same text, same model bytes
     model = LanguageModel("en", tmp_path / "lm")
     rng = random.Random(0)
     held_out = text[2000:2050]

@@ -32,7 +32,7 @@ def test_demo_accounting_and_schema(demo_run):
     stats, out = demo_run
     assert_accounting(stats, out)
     assert [st["name"] for st in stats["stages"]] == [
-        "extract", "language", "quality", "dedup", "pii", "decontamination",
+        "extract", "language", "quality", "perplexity", "dedup", "pii", "decontamination",
     ]  # fmt: skip
     assert (out / "documents" / "_SUCCESS").exists()
     table = pq.read_table(out / "documents")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -82,16 +83,21 @@ def train_lm(
                             n_lines += 1
         if not n_lines:
             raise ConfigError(f"--text {' '.join(text)}: no text to train on")
-        sentencepiece.SentencePieceTrainer.train(
-            input=str(normalized),
-            model_prefix=str(work / "sp"),
-            vocab_size=options.vocab_size,
-            hard_vocab_limit=False,  # a small corpus gets a smaller vocabulary, not an error
-            character_coverage=options.character_coverage,
-            model_type="unigram",
-            num_threads=os.cpu_count() or 1,
-            minloglevel=2,
-        )
+        # Lines from an iterator and the model into memory: the model file then embeds no
+        # temporary path, so the same text gives the same bytes.
+        model = io.BytesIO()
+        with normalized.open(encoding="utf-8") as lines:
+            sentencepiece.SentencePieceTrainer.train(
+                sentence_iterator=(line.rstrip("\n") for line in lines),
+                model_writer=model,
+                vocab_size=options.vocab_size,
+                hard_vocab_limit=False,  # a small corpus gets a smaller vocabulary, not an error
+                character_coverage=options.character_coverage,
+                model_type="unigram",
+                num_threads=1,  # several threads give a different model on every run
+                minloglevel=2,
+            )
+        (work / "sp.model").write_bytes(model.getvalue())
         sp = sentencepiece.SentencePieceProcessor(model_file=str(work / "sp.model"))
         pieces = work / "pieces.txt"
         with normalized.open(encoding="utf-8") as src, pieces.open("w", encoding="utf-8") as dst:
