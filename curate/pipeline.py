@@ -22,6 +22,8 @@ from curate.extract import make_extractor
 from curate.ingest import RECORD_SCHEMA, ingest_file
 from curate.io.atomic import atomic_dir, write_json_atomic
 from curate.io.paths import resolve_inputs
+from curate.mixture.stage import build_shards, write_run_manifest
+from curate.mixture.stage import summary as mixture_summary
 from curate.perplexity.buckets import bucket_column, resolve_cutoffs
 from curate.perplexity.model import check_models
 from curate.pii.stage import scrub_pii
@@ -309,7 +311,7 @@ def run(cfg: Config, spark: SparkSession | None = None, source: str = "config") 
     stages, n_docs, report = publish(spark, cfg, out, [extract_stats, *stages], kept, removed)
     report = {"perplexity": ppl_report, **report}
     inputs = {"files": len(paths), "first": paths[:3]}
-    return _finish(cfg, out, inputs, stages, n_docs, started, report)
+    return _finish(spark, cfg, out, inputs, stages, n_docs, started, report)
 
 
 def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = None) -> dict:
@@ -344,10 +346,11 @@ def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = 
     stages, kept, removed, ppl_report = apply_filters(spark, cfg, annotated_dir)
     stages, n_docs, report = publish(spark, cfg, out, [*prior, *stages], kept, removed)
     report = {"perplexity": ppl_report, **report}
-    return _finish(cfg, out, previous["inputs"], stages, n_docs, started, report)
+    return _finish(spark, cfg, out, previous["inputs"], stages, n_docs, started, report)
 
 
 def _finish(
+    spark: SparkSession,
     cfg: Config,
     out: Path,
     inputs: dict[str, Any],
@@ -356,6 +359,13 @@ def _finish(
     started: float,
     reports: dict[str, Any],
 ) -> dict[str, Any]:
+    """Shards and manifest (when mixture.enabled) and stats.json; the manifest is last."""
+    domains = None
+    if cfg.mixture.enabled:
+        t0 = time.time()
+        domains = build_shards(spark, cfg, out)
+        reports = {**reports, "mixture": {"domains": mixture_summary(domains),
+                                          "seconds": round(time.time() - t0, 3)}}  # fmt: skip
     stats = {
         "curate_version": __version__,
         "inputs": inputs,
@@ -371,6 +381,8 @@ def _finish(
         "config": cfg.model_dump(mode="json"),
     }
     write_json_atomic(out / "stats.json", stats)
+    if domains is not None:
+        write_run_manifest(out, cfg, stats, domains)
     return stats
 
 
@@ -399,6 +411,11 @@ def summary(stats: dict[str, Any]) -> str:
         lines.append(
             f"  benchmark {name:<14} {b['items_found']:>6,} of {b['items']:,} items found "
             f"in {b['documents']:,} documents"
+        )
+    for domain, d in stats.get("mixture", {}).get("domains", {}).items():
+        lines.append(
+            f"  domain {domain:<12} {d['documents']:>8,} docs {d['tokens']:>12,} tokens "
+            f"in {d['shards']} shard(s)"
         )
     docs = stats["documents"]
     lines.append(f"  documents written   {docs['rows']:>10,}  in {docs['files']} file(s)")

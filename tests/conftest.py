@@ -73,6 +73,6 @@ def demo_config(demo_crawl: Path, out: Path, overrides: list[str] | None = None)
         ROOT / "configs" / "demo.yaml", overrides, [str(demo_crawl / "*.warc.gz")], str(out)
     )
     cfg.perplexity.models = {"en": str(demo_crawl / "models" / "en")}
-    for source in cfg.decontam.benchmarks:
+    for source in [*cfg.decontam.benchmarks, *cfg.mixture.sources]:
         source.path = str(demo_crawl / Path(source.path).name)
     return cfg

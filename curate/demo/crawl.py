@@ -343,7 +343,8 @@ def reference_text(seed: int = SEED, n_paragraphs: int = 3000) -> str:
 
 def write_demo_crawl(out_dir: str | Path, seed: int = SEED, n_files: int = N_FILES) -> dict:
     """Write ``demo-crawl-0000N.warc.gz``, ``truth.json``, ``benchmark.jsonl`` and
-    ``reference.txt`` (training text for the demo's language model)."""
+    ``reference.txt`` (training text for the demo's language model) and ``books.jsonl`` (an
+    extra source for the mixture)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pages = build_pages(seed)
@@ -396,6 +397,12 @@ def write_demo_crawl(out_dir: str | Path, seed: int = SEED, n_files: int = N_FIL
     truth = {"seed": seed, "files": n_files, "records": records}
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n")
     (out / "reference.txt").write_text(reference_text(seed), encoding="utf-8")
+    # A non-crawl source for the mixture: "books" of prose from another random stream.
+    books = reference_text(seed + 1, 400).splitlines()
+    with (out / "books.jsonl").open("w") as fh:
+        for i in range(20):
+            text = "\n".join(books[i * 20 : (i + 1) * 20])
+            fh.write(json.dumps({"title": f"Book {i}", "text": text}) + "\n")
     with (out / "benchmark.jsonl").open("w") as fh:
         for item in DEMO_BENCHMARK:
             fh.write(json.dumps(item) + "\n")

@@ -1,0 +1,1 @@
+"""Training-ready output: domains, tokenised shards, the mixture manifest and its weights."""

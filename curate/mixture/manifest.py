@@ -1,0 +1,147 @@
+"""The mixture manifest: what a training loader needs, versioned and validated by
+curate/mixture/manifest.schema.json, written last and atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from curate import __version__
+from curate.config import MixtureConfig
+from curate.io.atomic import write_json_atomic
+from curate.mixture.weights import plan
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def manifest_id(manifest: dict[str, Any]) -> str:
+    """sha256 of the manifest without its id: what a loader's state is tied to."""
+    body = {k: v for k, v in manifest.items() if k != "id"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def mixture_section(
+    domains: dict[str, dict[str, Any]],
+    method: str,
+    budget: int | None,
+    max_epochs: float,
+    on_exceed: str,
+    alpha: float,
+    manual: dict[str, float],
+) -> dict[str, Any]:
+    sizes = {d: info["tokens"] for d, info in domains.items()}
+    p = plan(sizes, method, budget, max_epochs, on_exceed, alpha, manual)
+    warnings = [f"{d}: capped at {max_epochs} epochs" for d in p.capped]
+    if budget and p.budget < budget:
+        warnings.append(f"budget {budget:,} tokens cut to {p.budget:,} by the epoch caps")
+    return {
+        "method": method,
+        "alpha": alpha if method == "temperature" else None,
+        "manual_weights": manual if method == "manual" else None,
+        "max_epochs": max_epochs,
+        "on_exceed": on_exceed,
+        "budget_tokens": p.budget,
+        "weights": p.weights,
+        "planned_tokens": p.tokens,
+        "epochs": p.epochs,
+        "capped": p.capped,
+        "warnings": warnings,
+    }
+
+
+def build_manifest(
+    domains: dict[str, dict[str, Any]],
+    tokenizer: dict[str, Any],
+    cfg: MixtureConfig,
+    producer: dict[str, Any],
+) -> dict[str, Any]:
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "parent": None,
+        "producer": {
+            "name": "curate",
+            "version": __version__,
+            "git_commit": _git_commit(),
+            **producer,
+        },
+        "tokenizer": tokenizer,
+        "domains": domains,
+        "mixture": mixture_section(
+            domains,
+            cfg.method,
+            cfg.budget_tokens,
+            cfg.max_epochs,
+            cfg.on_exceed,
+            cfg.alpha,
+            cfg.weights,
+        ),
+    }
+    manifest["id"] = manifest_id(manifest)
+    return manifest
+
+
+def validate(manifest: dict[str, Any], source: str = "manifest") -> None:
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    try:
+        jsonschema.validate(manifest, schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise ValueError(f"{source}: {where}: {exc.message}") from None
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    validate(manifest, str(path))
+    write_json_atomic(path, manifest)
+
+
+def load_manifest(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    manifest = json.loads(path.read_text())
+    validate(manifest, str(path))
+    if manifest["id"] != manifest_id(manifest):
+        raise ValueError(f"{path}: id does not match its content (edited by hand?)")
+    return manifest
+
+
+def remix(
+    path: str | Path,
+    method: str,
+    budget: int | None,
+    max_epochs: float,
+    on_exceed: str,
+    alpha: float,
+    manual: dict[str, float],
+    output: str | Path | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """A new manifest over the same shards with new weights; it records its parent."""
+    path = Path(path)
+    parent = load_manifest(path)
+    child = {k: v for k, v in parent.items() if k != "id"}
+    child["parent"] = {"path": path.name, "id": parent["id"]}
+    child["mixture"] = mixture_section(
+        parent["domains"], method, budget, max_epochs, on_exceed, alpha, manual
+    )
+    child["id"] = manifest_id(child)
+    target = Path(output) if output else path.parent / f"manifest-{child['id'][:12]}.json"
+    write_manifest(target, child)
+    return target, child

@@ -1,0 +1,70 @@
+"""Extra non-crawl sources (Parquet / JSONL with a text column) read one task per file."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
+
+from curate.config import ConfigError, ExtraSource
+
+SOURCE_DDL = "id string, url string, text string, domain string"
+
+
+def source_files(source: ExtraSource) -> list[str]:
+    files = sorted(glob.glob(source.path))
+    if not files:
+        raise ConfigError(f"mixture.sources ({source.domain}): {source.path} matches no file")
+    return files
+
+
+def read_source_file(path: str, source: ExtraSource) -> pa.RecordBatch:
+    """Rows of one file: id (the id column, else blake2b of file name and row), text."""
+    table = pq.read_table(path) if source.format == "parquet" else pa_json.read_json(path)
+    if source.text_column not in table.column_names:
+        raise ConfigError(f"{path}: no column {source.text_column!r} (mixture.sources.text_column)")
+    text = table.column(source.text_column).cast(pa.string())
+    if source.id_column:
+        if source.id_column not in table.column_names:
+            raise ConfigError(f"{path}: no column {source.id_column!r} (mixture.sources.id_column)")
+        ids = table.column(source.id_column).cast(pa.string())
+    else:
+        name = Path(path).name
+        ids = pa.array(
+            [
+                hashlib.blake2b(f"{name}:{i}".encode(), digest_size=16).hexdigest()
+                for i in range(table.num_rows)
+            ]
+        )
+    n = table.num_rows
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(ids.to_pylist(), pa.string()),
+            pa.nulls(n, pa.string()),
+            pa.array(text.to_pylist(), pa.string()),
+            pa.array([source.domain] * n, pa.string()),
+        ],
+        names=["id", "url", "text", "domain"],
+    )
+
+
+def read_sources(spark: SparkSession, sources: list[ExtraSource]) -> DataFrame | None:
+    jobs = [(path, s.model_dump_json()) for s in sources for path in source_files(s)]
+    if not jobs:
+        return None
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for path, cfg in zip(*batch.to_pydict().values(), strict=True):
+                yield read_source_file(path, ExtraSource.model_validate_json(cfg))
+
+    files = spark.createDataFrame(
+        spark.sparkContext.parallelize(jobs, len(jobs)), "path string, cfg string"
+    )
+    return files.mapInArrow(run, SOURCE_DDL)
