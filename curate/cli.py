@@ -1,5 +1,5 @@
 """Command line: ``curate run``, ``filter``, ``train-lm``, ``calibrate-perplexity``, ``mix``,
-``inspect-manifest``, ``demo``, ``demo-crawl``."""
+``inspect-manifest``, ``tune``, ``demo``, ``demo-crawl``."""
 
 from __future__ import annotations
 
@@ -78,6 +78,25 @@ def _calibrate(args: argparse.Namespace) -> int:
     for lang, c in cutoffs.items():
         print(f"{lang:<6} p30 {c['p30']:>10.1f}  p60 {c['p60']:>10.1f}  ({c['documents']:,} docs)")
     print(f"cut-offs written to {output}; use them with --set perplexity.cutoffs={output}")
+    return 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from curate.quality import annotate_params
+    from curate.spark import build_session
+    from curate.tune import table, tune
+
+    current = load_config(args.config)
+    proposed = load_config(args.config, args.overrides)
+    if annotate_params(current) != annotate_params(proposed):
+        raise ConfigError("curate tune: the --set keys change the signals; rerun `curate run`")
+    signals = Path(args.signals)
+    if not (signals / "stages" / "annotate").is_dir():
+        raise ConfigError(f"--signals {signals}: no annotate output")
+    report = tune(build_session(proposed.spark), current, proposed, signals, args.samples)
+    print(table(report))
     return 0
 
 
@@ -185,6 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="cut-offs JSON (default DIR/perplexity_cutoffs.json)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.set_defaults(func=_calibrate)
+
+    p = sub.add_parser(
+        "tune", help="documents and tokens each rule removes under new thresholds vs now"
+    )
+    p.add_argument("config")
+    p.add_argument("--signals", required=True, metavar="DIR", help="output dir of a run")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--samples", type=int, default=20, help="documents per changed side")
+    p.set_defaults(func=_tune)
 
     p = sub.add_parser("mix", help="new mixture weights over an existing run's shards")
     p.add_argument("output_dir", metavar="OUTPUT", help="a run's output dir (or its manifest)")

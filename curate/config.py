@@ -336,6 +336,29 @@ def load_config(
     if output_override:
         data.setdefault("output", {})["dir"] = output_override
     try:
-        return Config.model_validate(data)
+        cfg = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, str(path))) from None
+    _absolute_paths(cfg)
+    return cfg
+
+
+def _absolute(value: str | None) -> str | None:
+    if value is None or "://" in value:
+        return value
+    return str(Path(value).expanduser().absolute())
+
+
+def _absolute_paths(cfg: Config) -> None:
+    """Files that executors open, resolved against the driver's working directory: an
+    executor's own working directory (a worker's scratch folder) would not have them."""
+    url = cfg.quality.url_filter
+    for name in type(url).model_fields:
+        if name.endswith("_file"):
+            setattr(url, name, _absolute(getattr(url, name)))
+    cfg.perplexity.models = {k: _absolute(v) for k, v in cfg.perplexity.models.items()}
+    for source in [*cfg.decontam.benchmarks, *cfg.mixture.sources]:
+        source.path = _absolute(source.path)
+    cfg.mixture.tokenizer.path = _absolute(cfg.mixture.tokenizer.path)
+    if cfg.language.model:
+        cfg.language.model = _absolute(cfg.language.model)

@@ -67,12 +67,19 @@ def demo_run(spark, demo_crawl, tmp_path_factory):
     return stats, out
 
 
+def demo_paths(demo_crawl: Path) -> list[str]:
+    """--set overrides pointing configs/demo.yaml's demo-data/ paths at the test's crawl."""
+    return [
+        f"perplexity.models={{en: {demo_crawl / 'models' / 'en'}}}",
+        "decontam.benchmarks=[{name: demo_benchmark, format: jsonl, "
+        f"path: {demo_crawl / 'benchmark.jsonl'}, fields: [question, answer]}}]",
+        f"mixture.sources=[{{domain: books, path: {demo_crawl / 'books.jsonl'}, format: jsonl}}]",
+    ]
+
+
 def demo_config(demo_crawl: Path, out: Path, overrides: list[str] | None = None) -> Config:
     """configs/demo.yaml, as `make demo` runs it, on the test's crawl, model and output."""
-    cfg = load_config(
+    overrides = [*demo_paths(demo_crawl), *(overrides or [])]
+    return load_config(
         ROOT / "configs" / "demo.yaml", overrides, [str(demo_crawl / "*.warc.gz")], str(out)
     )
-    cfg.perplexity.models = {"en": str(demo_crawl / "models" / "en")}
-    for source in [*cfg.decontam.benchmarks, *cfg.mixture.sources]:
-        source.path = str(demo_crawl / Path(source.path).name)
-    return cfg

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -103,8 +104,11 @@ def test_bucket_and_max_filters_through_refilter(spark, demo_run, demo_crawl, tm
     _, out = demo_run
     cutoffs = tmp_path / "cutoffs.json"
     cutoffs.write_text(json.dumps({"languages": {"en": {"p30": 1.45, "p60": 2.0}}}))
-    overrides = [f"perplexity.cutoffs={cutoffs}", "perplexity.keep_buckets=[head]",
-                 "perplexity.max_perplexity=1.4"]  # fmt: skip
+    overrides = [
+        f"perplexity.cutoffs={cutoffs}",
+        "perplexity.keep_buckets=[head]",
+        "perplexity.max_perplexity=1.4",
+    ]
     stats = refilter(demo_config(demo_crawl, tmp_path / "re", overrides), out, spark=spark)
     stage = next(s for s in stats["stages"] if s["name"] == "perplexity")
     assert stage["removed"]["perplexity.bucket_not_kept"] > 0
@@ -120,3 +124,30 @@ def test_refilter_refuses_a_changed_model(spark, demo_run, demo_crawl, tmp_path)
     cfg.perplexity.models = {"en": str(demo_crawl / "models" / "en"), "de": str(tmp_path)}
     with pytest.raises(ConfigError, match=r"perplexity\.models"):
         refilter(cfg, out, spark=spark)
+
+
+def test_calibrate_perplexity_command(demo_run, tmp_path, capsys):
+    from curate.cli import main
+    from curate.perplexity.buckets import load_cutoffs
+
+    stats, out = demo_run
+    target = tmp_path / "cutoffs.json"
+    config = str(Path(__file__).resolve().parents[1] / "configs" / "demo.yaml")
+    code = main(
+        [
+            "calibrate-perplexity",
+            config,
+            "--signals",
+            str(out),
+            "--sample",
+            "1.0",
+            "--output",
+            str(target),
+        ]
+    )
+    assert code == 0 and "p30" in capsys.readouterr().out
+    # On the whole run, the same percentiles as the run's own "auto" cut-offs.
+    assert load_cutoffs(target) == {
+        lang: {"p30": c["p30"], "p60": c["p60"]}
+        for lang, c in stats["perplexity"]["cutoffs"].items()
+    }

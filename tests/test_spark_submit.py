@@ -1,40 +1,145 @@
-"""jobs/pipeline.py under a real spark-submit: the master comes from spark-submit."""
+"""jobs/pipeline.py under a real spark-submit: local[2], and a standalone cluster (a master
+and two workers on 127.0.0.1, started from the pyspark installation)."""
+
+from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pyspark
+import pytest
+
+from tests.conftest import demo_paths
 
 ROOT = Path(__file__).resolve().parents[1]
+SPARK_HOME = Path(pyspark.__file__).parent
+ENV = {
+    **os.environ,
+    "PYSPARK_PYTHON": sys.executable,
+    "SPARK_LOCAL_IP": "127.0.0.1",
+    "SPARK_HOME": str(SPARK_HOME),
+}
 
 
-def test_spark_submit_runs_the_same_job(demo_crawl, demo_run, tmp_path):
-    _, demo_out = demo_run
-    out = tmp_path / "out"
-    spark_submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
-    result = subprocess.run(
+def _submit(master: str, demo_crawl: Path, out: Path) -> subprocess.CompletedProcess:
+    overrides = [arg for item in demo_paths(demo_crawl) for arg in ("--set", item)]
+    return subprocess.run(
         [
-            *(str(spark_submit), "--master", "local[2]", str(ROOT / "jobs" / "pipeline.py")),
+            *(str(SPARK_HOME / "bin" / "spark-submit"), "--master", master),
+            str(ROOT / "jobs" / "pipeline.py"),
             *("--config", str(ROOT / "configs" / "demo.yaml")),
             *("--input", f"{demo_crawl}/*.warc.gz", "--output", str(out)),
+            *overrides,
             # Ignored under spark-submit: its --master wins.
             *("--set", "spark.master=spark://nowhere:7077"),
         ],
-        env=env,
+        env=ENV,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "documents written" in result.stdout
+
+
+def _same_output(out: Path, reference: Path) -> None:
     stats = json.loads((out / "stats.json").read_text())
     assert stats["stages"][-1]["out"] == pq.read_table(out / "documents").num_rows
-    parts = list((demo_out / "documents").glob("part-*"))
-    assert parts
+    parts = sorted(p.name for p in (reference / "documents").glob("part-*"))
+    assert parts == sorted(p.name for p in (out / "documents").glob("part-*"))
     for part in parts:
-        assert pq.read_table(part).equals(pq.read_table(out / "documents" / part.name))
+        assert pq.read_table(reference / "documents" / part).equals(
+            pq.read_table(out / "documents" / part)
+        )
+    ours = json.loads((out / "manifest.json").read_text())
+    theirs = json.loads((reference / "manifest.json").read_text())
+    assert ours["domains"] == theirs["domains"]  # shard bytes, sha256, tokens: identical
+
+
+def test_spark_submit_runs_the_same_job(demo_crawl, demo_run, tmp_path):
+    _, reference = demo_run
+    result = _submit("local[2]", demo_crawl, tmp_path / "out")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "documents written" in result.stdout
+    _same_output(tmp_path / "out", reference)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _alive_workers(ui_port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=2) as r:
+            return int(json.load(r).get("aliveworkers", 0))
+    except OSError:
+        return 0
+
+
+@pytest.mark.slow
+def test_standalone_cluster_gives_the_local_output(demo_crawl, demo_run, tmp_path):
+    _, reference = demo_run
+    port, ui = _free_port(), _free_port()
+    spark_class = str(SPARK_HOME / "bin" / "spark-class")
+    env = {**ENV, "SPARK_WORKER_DIR": str(tmp_path / "work"), "SPARK_LOG_DIR": str(tmp_path)}
+    logs = (tmp_path / "master.log").open("w")
+    procs = [
+        subprocess.Popen(
+            [
+                spark_class,
+                "org.apache.spark.deploy.master.Master",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--webui-port",
+                str(ui),
+            ],
+            env=env,
+            stdout=logs,
+            stderr=subprocess.STDOUT,
+        )
+    ]
+    try:
+        for i in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        spark_class,
+                        "org.apache.spark.deploy.worker.Worker",
+                        "--cores",
+                        "1",
+                        "--memory",
+                        "2g",
+                        "--webui-port",
+                        str(_free_port()),
+                        f"spark://127.0.0.1:{port}",
+                    ],
+                    env=env,
+                    stdout=(tmp_path / f"worker{i}.log").open("w"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        deadline = time.time() + 120
+        while _alive_workers(ui) < 2:
+            assert time.time() < deadline, (tmp_path / "master.log").read_text()[-2000:]
+            time.sleep(1)
+        result = _submit(f"spark://127.0.0.1:{port}", demo_crawl, tmp_path / "out")
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "documents written" in result.stdout
+        _same_output(tmp_path / "out", reference)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()

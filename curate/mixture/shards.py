@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -23,7 +22,6 @@ from curate.config import MixtureConfig, TokenizerConfig
 from curate.io.atomic import atomic_dir
 from curate.tokenize import load_tokenizer
 
-SHARD_COLUMNS = ["id", "url", "text", "n_tokens", "tokens"]
 # Bytes of a shard row: text (zstd ~ 1/3) + token ids (int32, zstd ~ 1/2).
 _TEXT_FRACTION, _TOKEN_BYTES = 0.35, 2.0
 _TOKENIZERS: dict[str, Any] = {}
@@ -54,17 +52,102 @@ def tokenize(docs: DataFrame, cfg: TokenizerConfig) -> DataFrame:
     return docs.mapInArrow(_tokenize_partitions(cfg.model_dump_json()), ddl)
 
 
-def _rename_shards(tmp: Path) -> None:
-    """domain=web/shard=3/part-....parquet -> web/part-00003.parquet."""
-    for crc in tmp.rglob(".*.crc"):
-        crc.unlink()
-    for part in sorted(tmp.glob("domain=*/shard=*/part-*.parquet")):
-        domain = part.parent.parent.name.split("=", 1)[1]
-        shard = int(part.parent.name.split("=", 1)[1])
-        (tmp / domain).mkdir(exist_ok=True)
-        part.rename(tmp / domain / f"part-{shard:05d}.parquet")
-    for folder in tmp.glob("domain=*"):
-        shutil.rmtree(folder)
+SHARD_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("url", pa.string()),
+        ("text", pa.string()),
+        ("n_tokens", pa.int32()),
+        ("tokens", pa.list_(pa.int32())),
+    ]
+)
+SHARD_INFO_DDL = (
+    "domain string, path string, bytes bigint, rows bigint, tokens bigint, sha256 string, "
+    "row_groups array<struct<rows:bigint,tokens:bigint>>"
+)
+
+
+class _ShardWriter:
+    """One shard file written with pyarrow, a row group per ~row_group_bytes of data.
+    pyarrow (not Spark's parquet-mr, whose column metadata order varies between JVMs)
+    gives the same bytes for the same rows, so sha256 and the manifest id are stable."""
+
+    def __init__(self, folder: Path, domain: str, shard: int, row_group_bytes: int) -> None:
+        self.domain, self.shard, self.row_group_bytes = domain, shard, row_group_bytes
+        (folder / domain).mkdir(parents=True, exist_ok=True)
+        self.rel = f"shards/{domain}/part-{shard:05d}.parquet"
+        self.path = folder / domain / f"part-{shard:05d}.parquet"
+        self.writer = pq.ParquetWriter(self.path, SHARD_SCHEMA, compression="zstd")
+        self.pending: list[pa.RecordBatch] = []
+        self.pending_bytes = 0
+        self.groups: list[dict[str, int]] = []
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        text_bytes = pc.fill_null(pc.binary_length(batch.column("text")), 0).to_numpy()
+        sizes = text_bytes + 4 * batch.column("n_tokens").to_numpy(zero_copy_only=False)
+        start = 0
+        for i, size in enumerate(sizes.tolist()):
+            self.pending_bytes += size
+            if self.pending_bytes >= self.row_group_bytes:
+                self.pending.append(batch.slice(start, i + 1 - start))
+                start = i + 1
+                self._flush()
+        if start < batch.num_rows:
+            self.pending.append(batch.slice(start))
+
+    def _flush(self) -> None:
+        if self.pending:
+            table = pa.Table.from_batches(self.pending, SHARD_SCHEMA)
+            self.writer.write_table(table, row_group_size=table.num_rows)
+            tokens = pc.sum(table.column("n_tokens")).as_py() or 0
+            self.groups.append({"rows": table.num_rows, "tokens": tokens})
+        self.pending, self.pending_bytes = [], 0
+
+    def close(self) -> dict[str, Any]:
+        self._flush()
+        self.writer.close()
+        return {
+            "domain": self.domain,
+            "path": self.rel,
+            "bytes": self.path.stat().st_size,
+            "rows": sum(g["rows"] for g in self.groups),
+            "tokens": sum(g["tokens"] for g in self.groups),
+            "sha256": _sha256(self.path),
+            "row_groups": self.groups,
+        }
+
+
+def _write_partitions(folder: str, row_group_bytes: int):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        writer: _ShardWriter | None = None
+        done: list[dict[str, Any]] = []
+        for batch in batches:
+            # A partition holds whole shards, rows sorted by (domain, shard, order).
+            keys = list(
+                zip(
+                    batch.column("domain").to_pylist(),
+                    batch.column("shard").to_pylist(),
+                    strict=True,
+                )
+            )
+            start = 0
+            while start < len(keys):
+                end = start
+                while end < len(keys) and keys[end] == keys[start]:
+                    end += 1
+                domain, shard = keys[start]
+                if writer is None or (writer.domain, writer.shard) != (domain, shard):
+                    if writer is not None:
+                        done.append(writer.close())
+                    writer = _ShardWriter(Path(folder), domain, shard, row_group_bytes)
+                writer.add(batch.select(SHARD_SCHEMA.names).slice(start, end - start))
+                start = end
+        if writer is not None:
+            done.append(writer.close())
+        if done:
+            yield pa.RecordBatch.from_pylist(done)
+
+    return run
 
 
 def write_shards(
@@ -96,17 +179,23 @@ def write_shards(
         .withColumn("_order", order)
         .repartition("domain", "shard")
         .sortWithinPartitions("domain", "shard", "_order", "id")
-        .select(*SHARD_COLUMNS, "domain", "shard")
+        .select(*SHARD_SCHEMA.names, "domain", "shard")
     )
+    row_group_bytes = int(cfg.row_group_mb * 1024 * 1024)
     with atomic_dir(out / "shards") as tmp:
-        (
-            laid_out.write.option("compression", "zstd")
-            .option("parquet.block.size", str(int(cfg.row_group_mb * 1024 * 1024)))
-            .partitionBy("domain", "shard")
-            .parquet(str(tmp))
+        shards = laid_out.mapInArrow(
+            _write_partitions(str(tmp), row_group_bytes), SHARD_INFO_DDL
+        ).collect()
+    domains: dict[str, dict[str, Any]] = {}
+    for info in sorted((r.asDict(recursive=True) for r in shards), key=lambda r: r["path"]):
+        domain = domains.setdefault(
+            info.pop("domain"), {"documents": 0, "tokens": 0, "bytes": 0, "shards": []}
         )
-        _rename_shards(tmp)
-    return describe_shards(out)
+        domain["documents"] += info["rows"]
+        domain["tokens"] += info["tokens"]
+        domain["bytes"] += info["bytes"]
+        domain["shards"].append(info)
+    return dict(sorted(domains.items()))
 
 
 def _sha256(path: Path) -> str:
@@ -115,41 +204,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def describe_shards(out: Path) -> dict[str, dict[str, Any]]:
-    """Per domain: documents, tokens, bytes and every shard's path (relative to ``out``),
-    bytes, rows, tokens, sha256 and row groups (rows, tokens)."""
-    domains: dict[str, dict[str, Any]] = {}
-    for folder in sorted(p for p in (out / "shards").iterdir() if p.is_dir()):
-        shards = []
-        for path in sorted(folder.glob("part-*.parquet")):
-            if not re.fullmatch(r"part-\d{5}\.parquet", path.name):
-                continue
-            pf = pq.ParquetFile(path)
-            groups = []
-            for i in range(pf.num_row_groups):
-                n_tokens = pf.read_row_group(i, columns=["n_tokens"]).column(0)
-                groups.append(
-                    {
-                        "rows": pf.metadata.row_group(i).num_rows,
-                        "tokens": int(pa.compute.sum(n_tokens).as_py() or 0),
-                    }
-                )
-            shards.append(
-                {
-                    "path": str(path.relative_to(out)),
-                    "bytes": path.stat().st_size,
-                    "rows": pf.metadata.num_rows,
-                    "tokens": sum(g["tokens"] for g in groups),
-                    "sha256": _sha256(path),
-                    "row_groups": groups,
-                }
-            )
-        domains[folder.name] = {
-            "documents": sum(s["rows"] for s in shards),
-            "tokens": sum(s["tokens"] for s in shards),
-            "bytes": sum(s["bytes"] for s in shards),
-            "shards": shards,
-        }
-    return domains

@@ -1,0 +1,91 @@
+"""Threshold tuning: what the filter step would remove under new thresholds vs the current
+ones, from a run's stored signals (no stage is rerun), with samples of the documents that
+change side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from curate.config import Config
+from curate.io.atomic import write_json_atomic
+from curate.mixture.shards import tokenize
+from curate.perplexity.buckets import bucket_column, resolve_cutoffs
+from curate.quality import reason_column
+
+SAMPLE_CHARS = 600
+
+
+def _flagged(annotated: DataFrame, cfg: Config, name: str) -> DataFrame:
+    cutoffs = resolve_cutoffs(cfg.perplexity, annotated)
+    return annotated.withColumn("quality_bucket", bucket_column(cutoffs)).withColumn(
+        name, reason_column(cfg)
+    )
+
+
+def tune(
+    spark: SparkSession, current: Config, proposed: Config, signals_dir: Path, samples: int = 20
+) -> dict[str, Any]:
+    """Per rule: documents and tokens removed now and under the proposed thresholds; the
+    documents that change side (a sample of each direction) under signals_dir/tune/."""
+    annotated = spark.read.parquet(str(signals_dir / "stages" / "annotate"))
+    both = _flagged(annotated, current, "now").select("id", "url", "text", "now")
+    both = both.join(_flagged(annotated, proposed, "then").select("id", "then"), "id")
+    counted = tokenize(both, proposed.mixture.tokenizer).drop("tokens")
+    counted = counted.localCheckpoint()
+    rows = (
+        counted.groupBy("now", "then")
+        .agg(F.count(F.lit(1)).alias("docs"), F.sum("n_tokens").alias("tokens"))
+        .collect()
+    )
+    per_rule: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for side in ("now", "then"):
+            rule = r[side] or "(kept)"
+            entry = per_rule.setdefault(
+                rule, {"docs_now": 0, "tokens_now": 0, "docs_then": 0, "tokens_then": 0}
+            )
+            entry[f"docs_{side}"] += r["docs"]
+            entry[f"tokens_{side}"] += r["tokens"] or 0
+    out_dir = signals_dir / "tune"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    changed = counted.where(~F.col("now").eqNullSafe(F.col("then")))
+    report = {"rules": dict(sorted(per_rule.items())), "changed": {}}
+    for name, cond in (
+        ("newly_removed", F.col("now").isNull()),
+        ("newly_kept", F.col("then").isNull()),
+    ):
+        picked = changed.where(cond).orderBy(F.xxhash64("id")).limit(samples)
+        docs = [
+            {
+                "id": r["id"],
+                "url": r["url"],
+                "now": r["now"],
+                "then": r["then"],
+                "text": r["text"][:SAMPLE_CHARS],
+            }
+            for r in picked.collect()
+        ]
+        path = out_dir / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
+        report["changed"][name] = {"documents": changed.where(cond).count(), "sample": str(path)}
+    write_json_atomic(out_dir / "tune.json", report)
+    return report
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [f"{'rule':<44}{'docs now':>10}{'docs new':>10}{'tokens now':>13}{'tokens new':>13}"]
+    for rule, e in report["rules"].items():
+        lines.append(
+            f"{rule:<44}{e['docs_now']:>10,}{e['docs_then']:>10,}"
+            f"{e['tokens_now']:>13,}{e['tokens_then']:>13,}"
+        )
+    for name, c in report["changed"].items():
+        lines.append(
+            f"{name.replace('_', ' ')}: {c['documents']:,} documents (sample: {c['sample']})"
+        )
+    return "\n".join(lines)
