@@ -25,6 +25,7 @@ from curate.config import load_config
 from curate.demo.crawl import write_demo_crawl
 from curate.loader import MixtureDataset
 from curate.mixture.manifest import remix
+from curate.mixture.weights import Weighting
 from curate.perplexity.train import train_lm
 from curate.pipeline import run
 
@@ -63,16 +64,8 @@ def docs_crawl_run(tmp: Path, files: int) -> Path:
 
 
 def measure(name: str, out: Path, seq_len: int, sequences: int) -> None:
-    child, manifest = remix(
-        out / "manifest.json",
-        "temperature",
-        sequences * seq_len,
-        10_000,
-        "cap",
-        0.7,
-        {},
-        out / "manifest-bench.json",
-    )
+    repeat = Weighting("temperature", sequences * seq_len, max_epochs=10_000)
+    child, manifest = remix(out / "manifest.json", repeat, out / "manifest-bench.json")
     ds = MixtureDataset(child, seq_len=seq_len)
     start = time.perf_counter()
     counts: Counter[str] = Counter()

@@ -104,7 +104,7 @@ def _mix(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from curate.mixture.manifest import remix
-    from curate.mixture.weights import MixtureError
+    from curate.mixture.weights import MixtureError, Weighting
 
     manual = {}
     for item in args.weight:
@@ -115,12 +115,9 @@ def _mix(args: argparse.Namespace) -> int:
     try:
         target, manifest = remix(
             source,
-            args.method,
-            args.budget_tokens,
-            args.max_epochs,
-            args.on_exceed,
-            args.alpha,
-            manual,
+            Weighting(
+                args.method, args.budget_tokens, args.max_epochs, args.on_exceed, args.alpha, manual
+            ),
             args.output,
         )
     except MixtureError as exc:

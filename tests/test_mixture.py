@@ -14,7 +14,7 @@ from curate.config import TokenizerConfig
 from curate.loader import MixtureDataset, ShardError, schedule
 from curate.mixture.domains import host_regex
 from curate.mixture.manifest import load_manifest, remix, validate
-from curate.mixture.weights import MixtureError, plan, temperature, unimax
+from curate.mixture.weights import MixtureError, Weighting, plan, temperature, unimax
 from curate.tokenize import load_tokenizer
 
 
@@ -34,18 +34,18 @@ def test_unimax_by_hand():
 def test_epoch_cap_error_or_capped():
     sizes = {"small": 10, "big": 1000}
     with pytest.raises(MixtureError, match="small"):
-        plan(sizes, "manual", 1010, 4, "error", manual={"small": 0.5, "big": 0.5})
-    p = plan(sizes, "manual", 1010, 4, "cap", manual={"small": 0.5, "big": 0.5})
+        plan(sizes, Weighting("manual", 1010, 4, "error", manual={"small": 0.5, "big": 0.5}))
+    p = plan(sizes, Weighting("manual", 1010, 4, "cap", manual={"small": 0.5, "big": 0.5}))
     assert p.capped == ["small"] and p.tokens == {"small": 40, "big": 970}
     assert p.epochs["small"] == 4 and p.budget == 1010
     # Every domain capped: the budget shrinks to what the caps allow, never 100x repeats.
-    p = plan(sizes, "temperature", 10**6, 2, "cap", alpha=0.5)
+    p = plan(sizes, Weighting("temperature", 10**6, 2, "cap", alpha=0.5))
     assert p.budget == 2020 and max(p.epochs.values()) == 2
 
 
 def test_manual_weights_must_cover_domains():
     with pytest.raises(MixtureError, match="without weight"):
-        plan({"a": 1, "b": 1}, "manual", None, 4, "cap", manual={"a": 1})
+        plan({"a": 1, "b": 1}, Weighting("manual", None, 4, "cap", manual={"a": 1}))
 
 
 def test_schedule_follows_weights_at_every_prefix():
@@ -130,16 +130,13 @@ def test_manifest_schema_and_id_checked(demo_run, tmp_path):
 
 def test_mix_writes_a_child_manifest(demo_run, tmp_path):
     _, out = demo_run
-    target, child = remix(
-        out / "manifest.json", "unimax", 200_000, 4, "cap", 0.7, {}, tmp_path / "child.json"
-    )
+    unimax_4 = Weighting("unimax", 200_000, 4, "cap")
+    target, child = remix(out / "manifest.json", unimax_4, tmp_path / "child.json")
     assert load_manifest(target)["parent"]["id"] == load_manifest(out / "manifest.json")["id"]
     assert child["mixture"]["budget_tokens"] == 200_000
     assert max(child["mixture"]["epochs"].values()) <= 4 + 1e-9
     with pytest.raises(MixtureError):
-        remix(
-            out / "manifest.json", "manual", 10**7, 4, "error", 0.7, {"web": 1}, tmp_path / "x.json"
-        )
+        remix(out / "manifest.json", Weighting("manual", 10**7, 4, "error", manual={"web": 1}))
 
 
 def _run_loader(ds: MixtureDataset, worker: int = 0, num_workers: int = 1) -> dict[int, bytes]:

@@ -12,7 +12,7 @@ from typing import Any
 from curate import __version__
 from curate.config import MixtureConfig
 from curate.io.atomic import write_json_atomic
-from curate.mixture.weights import plan
+from curate.mixture.weights import Weighting, plan
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
@@ -38,26 +38,23 @@ def manifest_id(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def mixture_section(
-    domains: dict[str, dict[str, Any]],
-    method: str,
-    budget: int | None,
-    max_epochs: float,
-    on_exceed: str,
-    alpha: float,
-    manual: dict[str, float],
-) -> dict[str, Any]:
-    sizes = {d: info["tokens"] for d, info in domains.items()}
-    p = plan(sizes, method, budget, max_epochs, on_exceed, alpha, manual)
-    warnings = [f"{d}: capped at {max_epochs} epochs" for d in p.capped]
-    if budget and p.budget < budget:
-        warnings.append(f"budget {budget:,} tokens cut to {p.budget:,} by the epoch caps")
+def weighting(cfg: MixtureConfig) -> Weighting:
+    return Weighting(
+        cfg.method, cfg.budget_tokens, cfg.max_epochs, cfg.on_exceed, cfg.alpha, cfg.weights
+    )
+
+
+def mixture_section(domains: dict[str, dict[str, Any]], w: Weighting) -> dict[str, Any]:
+    p = plan({d: info["tokens"] for d, info in domains.items()}, w)
+    warnings = [f"{d}: capped at {w.max_epochs} epochs" for d in p.capped]
+    if w.budget and p.budget < w.budget:
+        warnings.append(f"budget {w.budget:,} tokens cut to {p.budget:,} by the epoch caps")
     return {
-        "method": method,
-        "alpha": alpha if method == "temperature" else None,
-        "manual_weights": manual if method == "manual" else None,
-        "max_epochs": max_epochs,
-        "on_exceed": on_exceed,
+        "method": w.method,
+        "alpha": w.alpha if w.method == "temperature" else None,
+        "manual_weights": w.manual if w.method == "manual" else None,
+        "max_epochs": w.max_epochs,
+        "on_exceed": w.on_exceed,
         "budget_tokens": p.budget,
         "weights": p.weights,
         "planned_tokens": p.tokens,
@@ -84,15 +81,7 @@ def build_manifest(
         },
         "tokenizer": tokenizer,
         "domains": domains,
-        "mixture": mixture_section(
-            domains,
-            cfg.method,
-            cfg.budget_tokens,
-            cfg.max_epochs,
-            cfg.on_exceed,
-            cfg.alpha,
-            cfg.weights,
-        ),
+        "mixture": mixture_section(domains, weighting(cfg)),
     }
     manifest["id"] = manifest_id(manifest)
     return manifest
@@ -124,23 +113,14 @@ def load_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def remix(
-    path: str | Path,
-    method: str,
-    budget: int | None,
-    max_epochs: float,
-    on_exceed: str,
-    alpha: float,
-    manual: dict[str, float],
-    output: str | Path | None = None,
+    path: str | Path, w: Weighting, output: str | Path | None = None
 ) -> tuple[Path, dict[str, Any]]:
     """A new manifest over the same shards with new weights; it records its parent."""
     path = Path(path)
     parent = load_manifest(path)
     child = {k: v for k, v in parent.items() if k != "id"}
     child["parent"] = {"path": path.name, "id": parent["id"]}
-    child["mixture"] = mixture_section(
-        parent["domains"], method, budget, max_epochs, on_exceed, alpha, manual
-    )
+    child["mixture"] = mixture_section(parent["domains"], w)
     child["id"] = manifest_id(child)
     target = Path(output) if output else path.parent / f"manifest-{child['id'][:12]}.json"
     write_manifest(target, child)

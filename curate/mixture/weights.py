@@ -10,6 +10,18 @@ class MixtureError(ValueError):
 
 
 @dataclass(frozen=True)
+class Weighting:
+    """How to weight domains: the mixture.* keys, or the options of `curate mix`."""
+
+    method: str = "temperature"
+    budget: int | None = None
+    max_epochs: float = 4.0
+    on_exceed: str = "cap"
+    alpha: float = 0.7
+    manual: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     weights: dict[str, float]  # share of the budget's tokens, sums to 1
     tokens: dict[str, int]  # planned tokens per domain
@@ -39,25 +51,18 @@ def unimax(sizes: dict[str, int], budget: int, max_epochs: float) -> dict[str, f
     return {d: out[d] / total for d in sizes}
 
 
-def plan(
-    sizes: dict[str, int],
-    method: str,
-    budget: int | None,
-    max_epochs: float,
-    on_exceed: str,
-    alpha: float = 0.7,
-    manual: dict[str, float] | None = None,
-) -> Plan:
+def plan(sizes: dict[str, int], w: Weighting) -> Plan:
     """Weights and planned tokens per domain for a token budget (default: every token once).
     A domain over max_epochs is an error (on_exceed="error") or held at max_epochs, its
     surplus spread over the others by their weights (on_exceed="cap"); if every domain is
     capped, the budget shrinks to what the caps allow."""
+    method, max_epochs, on_exceed = w.method, w.max_epochs, w.on_exceed
     sizes = {d: n for d, n in sorted(sizes.items()) if n > 0}
     if not sizes:
         raise MixtureError("no domain has tokens")
-    budget = budget or sum(sizes.values())
+    budget = w.budget or sum(sizes.values())
     if method == "manual":
-        manual = manual or {}
+        manual = w.manual or {}
         unknown = sorted(set(manual) - set(sizes))
         missing = sorted(set(sizes) - set(manual))
         if unknown or missing:
@@ -67,7 +72,7 @@ def plan(
         total = sum(manual.values())
         weights = {d: manual[d] / total for d in sizes}
     elif method == "temperature":
-        weights = temperature(sizes, alpha)
+        weights = temperature(sizes, w.alpha)
     elif method == "unimax":
         weights = unimax(sizes, budget, max_epochs)
     else:
