@@ -6,9 +6,10 @@ weights exactly over the period: sequence k goes to the domain whose next "ideal
 (j + 0.5) / weight comes first, so after any prefix each domain is within one sequence
 of its share. Inside a domain, row groups and the documents of each row group are
 shuffled with a fresh order every epoch. Global sequence k belongs to rank
-k mod world_size; inside a rank, DataLoader worker w takes every num_workers-th one.
-The state is a step counter and the manifest id, so a restart (with any worker count)
-continues exactly. Works without torch; with torch it is an ``IterableDataset``.
+k mod world_size; inside a rank, DataLoader worker w takes every num_workers-th one,
+starting at the w-th. The state is a step counter and the manifest id, so a restart
+(with any worker count) continues exactly. Works without torch; with torch it is an
+``IterableDataset``.
 """
 
 from __future__ import annotations
@@ -186,9 +187,10 @@ class MixtureDataset(_Base):
         return self._streams[domain]
 
     def worker_steps(self, worker: int, num_workers: int) -> range:
-        """This rank's steps that DataLoader worker ``worker`` of ``num_workers`` yields."""
-        first = self.step + (worker - self.step) % num_workers
-        return range(first, self.per_rank, num_workers)
+        """This rank's steps that DataLoader worker ``worker`` of ``num_workers`` yields:
+        the DataLoader takes one item from each worker in turn, starting with worker 0, so
+        worker w yields steps step + w, step + w + num_workers, ..."""
+        return range(self.step + worker, self.per_rank, num_workers)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         info = get_worker_info()

@@ -173,6 +173,10 @@ def test_loader_resume_and_worker_counts(demo_run):
         again.load_state_dict(state)
         resumed.update(_run_loader(again, worker, 3))
     assert sorted(resumed) == list(range(57, len(full)))
+    for worker in range(3):  # worker w yields steps 57 + w, 57 + w + 3, ...
+        again = MixtureDataset(out / "manifest.json", seq_len=128, seed=3)
+        again.load_state_dict(state)
+        assert next(iter(_run_loader(again, worker, 3))) == 57 + worker
     assert all(resumed[s] == full[s] for s in resumed)
     other_seed = _run_loader(MixtureDataset(out / "manifest.json", seq_len=128, seed=4))
     assert other_seed != full
@@ -204,3 +208,26 @@ def test_loader_detects_corrupt_or_missing_shard(demo_run, tmp_path):
     shard.unlink()
     with pytest.raises(ShardError, match="missing"):
         list(MixtureDataset(copy / "manifest.json", seq_len=128))
+
+
+def test_torch_dataloader_workers_and_resume(demo_run):
+    """With torch installed: an IterableDataset whose DataLoader workers split the rank's
+    sequences, in the rank's order, and resume from a step with another worker count."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader, IterableDataset
+
+    _, out = demo_run
+    ds = MixtureDataset(out / "manifest.json", seq_len=128, seed=5)
+    assert isinstance(ds, IterableDataset)
+    expected = [item["tokens"] for item in MixtureDataset(out / "manifest.json", 128, seed=5)]
+    loader = DataLoader(ds, batch_size=None, num_workers=2)
+    got = [item["tokens"].numpy() for item in loader]
+    assert len(got) == len(expected)
+    assert all((a == b).all() for a, b in zip(got, expected, strict=True))
+    ds = MixtureDataset(out / "manifest.json", seq_len=128, seed=5)
+    ds.load_state_dict({"manifest_id": ds.manifest["id"], "step": 40})
+    items = list(DataLoader(ds, batch_size=None, num_workers=3))
+    assert all(torch.is_tensor(item["tokens"]) for item in items)
+    resumed = [item["tokens"].numpy() for item in items]
+    assert len(resumed) == len(expected) - 40
+    assert all((a == b).all() for a, b in zip(resumed, expected[40:], strict=True))
