@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from curate.io.checksum import file_sha256
 from curate.mixture.manifest import load_manifest
 
 try:  # torch is optional: the dataset also works as a plain iterable
@@ -74,28 +75,26 @@ class _DomainStream:
         sizes = np.array([rows + tokens for _, _, _, rows, tokens in self.groups], np.int64)
         self.sizes = sizes
         self.epoch_tokens = int(sizes.sum())
-        self._starts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # Row-group order and start offsets of the current epoch (sequences move forward).
+        self._current: tuple[int, np.ndarray, np.ndarray] | None = None
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
         self._verified: set[Path] = set()
         self._files: dict[Path, pq.ParquetFile] = {}
 
     def _epoch(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        if epoch not in self._starts:
+        if self._current is None or self._current[0] != epoch:
             order = _rng(self.seed, self.name, epoch).permutation(len(self.groups))
             starts = np.concatenate([[0], np.cumsum(self.sizes[order])[:-1]])
-            self._starts = {epoch: (order, starts)}  # sequences move forward: keep one
-        return self._starts[epoch]
+            self._current = (epoch, order, starts)
+        return self._current[1], self._current[2]
 
     def _open(self, path: Path, sha256: str) -> pq.ParquetFile:
         if path not in self._verified:
             if not path.is_file():
                 raise ShardError(f"{path}: shard listed in the manifest is missing")
-            h = hashlib.sha256()
-            with path.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-            if h.hexdigest() != sha256:
-                raise ShardError(f"{path}: sha256 {h.hexdigest()} != manifest {sha256}")
+            digest = file_sha256(path)
+            if digest != sha256:
+                raise ShardError(f"{path}: sha256 {digest} != manifest {sha256}")
             self._verified.add(path)
             self._files[path] = pq.ParquetFile(path)
         return self._files[path]

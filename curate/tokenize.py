@@ -3,7 +3,6 @@ Hugging Face tokenizer.json."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,15 +10,12 @@ from typing import Any
 import numpy as np
 
 from curate.config import ConfigError, TokenizerConfig
+from curate.io.checksum import file_sha256
 
 # The official sha256 of cl100k_base.tiktoken (the hash tiktoken itself checks).
 KNOWN_BPE_SHA256 = {
     "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
 }
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass
@@ -49,7 +45,7 @@ def _tiktoken(name: str) -> Tokenizer:
     bpe = Path(offline.__file__).parent / "data" / f"{name}.tiktoken"
     if not bpe.is_file():
         raise ConfigError(f"mixture.tokenizer.name: no offline BPE file for {name!r} ({bpe})")
-    digest = _sha256(bpe)
+    digest = file_sha256(bpe)
     if name in KNOWN_BPE_SHA256 and digest != KNOWN_BPE_SHA256[name]:
         raise ConfigError(f"{bpe}: sha256 {digest} is not the official {name} file")
     enc = tiktoken.get_encoding(f"{name}_offline")
@@ -82,7 +78,7 @@ def _huggingface(path: str) -> Tokenizer:
     def encode(texts: list[str]) -> list[list[int]]:
         return [e.ids for e in tok.encode_batch(texts, add_special_tokens=False)]
 
-    return Tokenizer(file.name, _sha256(file), tok.get_vocab_size(), eos, encode)
+    return Tokenizer(file.name, file_sha256(file), tok.get_vocab_size(), eos, encode)
 
 
 def load_tokenizer(cfg: TokenizerConfig) -> Tokenizer:

@@ -5,7 +5,6 @@ hash inside it, so the layout depends on neither partitioning nor input order.""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from pyspark.sql import functions as F
 
 from curate.config import MixtureConfig, TokenizerConfig
 from curate.io.atomic import atomic_dir
+from curate.io.checksum import file_sha256
 from curate.tokenize import load_tokenizer
 
 # Bytes of a shard row: text (zstd ~ 1/3) + token ids (int32, zstd ~ 1/2).
@@ -112,7 +112,7 @@ class _ShardWriter:
             "bytes": self.path.stat().st_size,
             "rows": sum(g["rows"] for g in self.groups),
             "tokens": sum(g["tokens"] for g in self.groups),
-            "sha256": _sha256(self.path),
+            "sha256": file_sha256(self.path),
             "row_groups": self.groups,
         }
 
@@ -123,6 +123,7 @@ def _write_partitions(folder: str, row_group_bytes: int):
         done: list[dict[str, Any]] = []
         for batch in batches:
             # A partition holds whole shards, rows sorted by (domain, shard, order).
+            rows = batch.select(SHARD_SCHEMA.names)
             keys = list(
                 zip(
                     batch.column("domain").to_pylist(),
@@ -140,7 +141,7 @@ def _write_partitions(folder: str, row_group_bytes: int):
                     if writer is not None:
                         done.append(writer.close())
                     writer = _ShardWriter(Path(folder), domain, shard, row_group_bytes)
-                writer.add(batch.select(SHARD_SCHEMA.names).slice(start, end - start))
+                writer.add(rows.slice(start, end - start))
                 start = end
         if writer is not None:
             done.append(writer.close())
@@ -196,11 +197,3 @@ def write_shards(
         domain["bytes"] += info["bytes"]
         domain["shards"].append(info)
     return dict(sorted(domains.items()))
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import glob
-import hashlib
 import io
 import json
 import os
@@ -15,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from curate.config import ConfigError
+from curate.io.checksum import file_sha256
 from curate.perplexity.model import LM_FILE, META_FILE, SP_FILE
 from curate.perplexity.normalize import normalize_line
 
@@ -51,10 +51,6 @@ def _input_files(patterns: list[str]) -> list[Path]:
     if not files:
         raise ConfigError(f"--text {' '.join(patterns)}: no file matches")
     return files
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def train_lm(
@@ -121,7 +117,10 @@ def train_lm(
             "vocab_size": sp.get_piece_size(),
             "training_lines": n_lines,
             "training_files": [str(f) for f in files],
-            "sha256": {SP_FILE: _sha256(final / SP_FILE), LM_FILE: _sha256(final / LM_FILE)},
+            "sha256": {
+                SP_FILE: file_sha256(final / SP_FILE),
+                LM_FILE: file_sha256(final / LM_FILE),
+            },
         }
         (final / META_FILE).write_text(json.dumps(meta, indent=1) + "\n")
         if output.exists():
