@@ -101,24 +101,24 @@ def decontaminate(
     bc = spark.sparkContext.broadcast(index)
     work = out / "stages" / "decontam"
 
-    hits = docs.select("id", "text").mapInArrow(
-        _hits_partitions(bc), "id string, hashes array<bigint>"
-    )
+    # The scan over every document runs once: its hits (few) are stored, then counted.
+    with atomic_dir(work / "_hits") as tmp:
+        docs.select("id", "text").mapInArrow(
+            _hits_partitions(bc), "id string, hashes array<bigint>"
+        ).write.parquet(str(tmp))
+    hits = spark.read.parquet(str(work / "_hits"))
     exploded = hits.select("id", F.explode("hashes").alias("h"))
     common = (
         exploded.groupBy("h")
         .agg(F.countDistinct("id").alias("n_docs"))
         .where(F.col("n_docs") > cfg.max_docs_per_ngram)
     )
+    n_common = common.count()
     matches = (
         exploded.join(common.select("h"), "h", "left_anti")
         .groupBy("id")
         .agg(F.sort_array(F.collect_set("h")).alias("hashes"))
     )
-    with atomic_dir(work / "_matches") as tmp:
-        matches.write.parquet(str(tmp))
-        n_common = common.count()
-    matches = spark.read.parquet(str(work / "_matches"))
 
     joined = docs.join(matches, "id", "left")
     schema = StructType(
