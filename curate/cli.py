@@ -84,17 +84,15 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _tune(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from curate.quality import annotate_params
+    from curate.pipeline import check_signals
     from curate.spark import build_session
     from curate.tune import table, tune
 
     current = load_config(args.config)
     proposed = load_config(args.config, args.overrides)
-    if annotate_params(current) != annotate_params(proposed):
-        raise ConfigError("curate tune: the --set keys change the signals; rerun `curate run`")
     signals = Path(args.signals)
-    if not (signals / "stages" / "annotate").is_dir():
-        raise ConfigError(f"--signals {signals}: no annotate output")
+    for cfg in (current, proposed):
+        check_signals(cfg, signals)
     report = tune(build_session(proposed.spark), current, proposed, signals, args.samples)
     print(table(report))
     return 0

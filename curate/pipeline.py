@@ -24,7 +24,7 @@ from curate.io.atomic import atomic_dir, write_json_atomic
 from curate.io.paths import resolve_inputs
 from curate.mixture.stage import build_shards, write_run_manifest
 from curate.mixture.stage import summary as mixture_summary
-from curate.perplexity.buckets import bucket_column, resolve_cutoffs
+from curate.perplexity.buckets import resolve_cutoffs
 from curate.perplexity.model import check_models
 from curate.pii.stage import scrub_pii
 from curate.quality import (
@@ -34,7 +34,7 @@ from curate.quality import (
     annotate_batch,
     annotate_params,
     annotated_schema,
-    reason_column,
+    flag,
     spark_ddl,
     stage_of,
     thresholds,
@@ -144,13 +144,13 @@ def annotate(spark: SparkSession, docs: DataFrame, cfg: Config, out_dir: Path) -
         (tmp / ANNOTATE_PARAMS_FILE).write_text(json.dumps(annotate_params(cfg), indent=1))
 
 
-def _filter_stages(rows: list, n_in: int) -> list[StageStats]:
-    """Language, quality and perplexity stage counts from per-reason counts."""
+def _filter_stages(by_reason: dict[str | None, int]) -> list[StageStats]:
+    """Language, quality and perplexity stage counts from per-reason counts (None: kept)."""
     removed: dict[str, dict[str, int]] = {name: {} for name in FILTER_STAGES}
-    for row in rows:
-        if row["filter_reason"] is not None:
-            removed[stage_of(row["filter_reason"])][row["filter_reason"]] = row["n"]
-    stages, n = [], n_in
+    for reason, n in by_reason.items():
+        if reason is not None:
+            removed[stage_of(reason)][reason] = n
+    stages, n = [], sum(by_reason.values())
     for name in FILTER_STAGES:
         out = n - sum(removed[name].values())
         stages.append(StageStats(name, n, out, removed[name]))
@@ -166,9 +166,7 @@ def apply_filters(
     t0 = time.time()
     annotated = spark.read.parquet(str(annotated_dir))
     cutoffs = resolve_cutoffs(cfg.perplexity, annotated)
-    flagged = annotated.withColumn("quality_bucket", bucket_column(cutoffs)).withColumn(
-        "filter_reason", reason_column(cfg)
-    )
+    flagged = flag(annotated, cfg, cutoffs)
     rows = (
         flagged.groupBy("filter_reason", "language", F.col("perplexity").isNull().alias("unscored"))
         .agg(F.count(F.lit(1)).alias("n"))
@@ -181,8 +179,7 @@ def apply_filters(
         if r["unscored"]:
             lang = r["language"] or "unknown"
             unscored[lang] = unscored.get(lang, 0) + r["n"]
-    reason_rows = [{"filter_reason": k, "n": v} for k, v in by_reason.items()]
-    stages = _filter_stages(reason_rows, sum(by_reason.values()))
+    stages = _filter_stages(by_reason)
     stages[-1].seconds = time.time() - t0
     kept = flagged.where(F.col("filter_reason").isNull()).select(*DOCUMENT_COLUMNS)
     removed = (
@@ -314,10 +311,9 @@ def run(cfg: Config, spark: SparkSession | None = None, source: str = "config") 
     return _finish(spark, cfg, out, inputs, stages, n_docs, started, report)
 
 
-def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = None) -> dict:
-    """Re-apply thresholds over the signals of an earlier run, without recomputing them."""
-    started = time.time()
-    signals_dir = Path(signals_dir)
+def check_signals(cfg: Config, signals_dir: Path) -> Path:
+    """The annotate output of an earlier run, if ``cfg`` would have computed the same
+    signals (only thresholds may differ); else a ConfigError naming the keys."""
     annotated_dir = signals_dir / "stages" / "annotate"
     params_file = annotated_dir / ANNOTATE_PARAMS_FILE
     if not params_file.is_file():
@@ -329,6 +325,14 @@ def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = 
             f"--signals {signals_dir}: these keys shape the signals and differ from the "
             f"annotated run, rerun `curate run`: {', '.join(changed)}"
         )
+    return annotated_dir
+
+
+def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = None) -> dict:
+    """Re-apply thresholds over the signals of an earlier run, without recomputing them."""
+    started = time.time()
+    signals_dir = Path(signals_dir)
+    annotated_dir = check_signals(cfg, signals_dir)
     previous = json.loads((signals_dir / "stats.json").read_text())
     extract = next(s for s in previous["stages"] if s["name"] == "extract")
     prior = [

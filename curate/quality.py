@@ -12,11 +12,12 @@ import dataclasses
 from typing import Any
 
 import pyarrow as pa
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from curate.config import FILTERS, Config, LanguageConfig, PerplexityConfig
 from curate.langid import load_model, predict
+from curate.perplexity.buckets import bucket_column
 from curate.perplexity.model import load_model as load_lm
 from filters.rules import Rule
 
@@ -156,6 +157,16 @@ def reason_column(cfg: Config) -> Column:
     checks = _language_column(cfg.language) + [_rule_column(r) for r in rules(cfg)]
     checks += _perplexity_column(cfg.perplexity)
     return F.coalesce(*checks) if checks else F.lit(None).cast("string")
+
+
+def flag(
+    annotated: DataFrame, cfg: Config, cutoffs: dict | None, column: str = "filter_reason"
+) -> DataFrame:
+    """Annotated documents with ``quality_bucket`` (from perplexity cut-offs) and ``column``,
+    the first failing rule under ``cfg`` (null: kept)."""
+    return annotated.withColumn("quality_bucket", bucket_column(cutoffs)).withColumn(
+        column, reason_column(cfg)
+    )
 
 
 def stage_of(reason: str) -> str:

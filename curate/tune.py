@@ -8,23 +8,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from curate.config import Config
 from curate.io.atomic import write_json_atomic
 from curate.mixture.shards import tokenize
-from curate.perplexity.buckets import bucket_column, resolve_cutoffs
-from curate.quality import reason_column
+from curate.perplexity.buckets import resolve_cutoffs
+from curate.quality import flag
 
 SAMPLE_CHARS = 600
-
-
-def _flagged(annotated: DataFrame, cfg: Config, name: str) -> DataFrame:
-    cutoffs = resolve_cutoffs(cfg.perplexity, annotated)
-    return annotated.withColumn("quality_bucket", bucket_column(cutoffs)).withColumn(
-        name, reason_column(cfg)
-    )
 
 
 def tune(
@@ -33,8 +26,9 @@ def tune(
     """Per rule: documents and tokens removed now and under the proposed thresholds; the
     documents that change side (a sample of each direction) under signals_dir/tune/."""
     annotated = spark.read.parquet(str(signals_dir / "stages" / "annotate"))
-    both = _flagged(annotated, current, "now").select("id", "url", "text", "now")
-    both = both.join(_flagged(annotated, proposed, "then").select("id", "then"), "id")
+    now = flag(annotated, current, resolve_cutoffs(current.perplexity, annotated), "now")
+    then = flag(annotated, proposed, resolve_cutoffs(proposed.perplexity, annotated), "then")
+    both = now.select("id", "url", "text", "now").join(then.select("id", "then"), "id")
     counted = tokenize(both, proposed.mixture.tokenizer).drop("tokens")
     counted = counted.localCheckpoint()
     rows = (
