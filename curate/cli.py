@@ -27,7 +27,7 @@ def _run(args: argparse.Namespace) -> int:
     from curate.pipeline import run, summary
 
     cfg = load_config(args.config, args.overrides, args.input, args.output)
-    stats = run(cfg, source=str(args.config))
+    stats = run(cfg, source=str(args.config), from_stage=args.from_stage)
     print(summary(stats))
     return 0
 
@@ -84,7 +84,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _tune(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from curate.pipeline import check_signals
+    from curate.filter_stage import check_signals
     from curate.spark import build_session
     from curate.tune import table, tune
 
@@ -167,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the pipeline described by a YAML config")
     p.add_argument("config")
+    p.add_argument(
+        "--from",
+        dest="from_stage",
+        metavar="STAGE",
+        help="rerun this stage and every later one even if unchanged (extract, annotate, "
+        "language, quality, perplexity, filter, dedup, pii, decontam, publish, mixture)",
+    )
     _add_run_options(p)
     p.set_defaults(func=_run)
 

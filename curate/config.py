@@ -50,6 +50,8 @@ class SparkConfig(_Strict):
     shuffle_partitions: int = Field(default=8, ge=1)
     driver_memory: str = "2g"
     ui: bool = False
+    # A console progress line per stage (tasks done / total, rate, ETA) on stderr.
+    progress: bool = True
     # Any other Spark property, passed through as is.
     conf: dict[str, str] = Field(default_factory=dict)
 

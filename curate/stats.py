@@ -30,6 +30,10 @@ class StageStats:
             "seconds": round(self.seconds, 3),
         }
 
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StageStats:
+        return cls(d["name"], d["in"], d["out"], d["removed"], d["examples"], d["seconds"])
+
 
 def check_accounting(stages: list[StageStats], final_rows: int) -> None:
     """Raise AccountingError unless every stage balances and stages chain."""

@@ -83,3 +83,20 @@ def demo_config(demo_crawl: Path, out: Path, overrides: list[str] | None = None)
     return load_config(
         ROOT / "configs" / "demo.yaml", overrides, [str(demo_crawl / "*.warc.gz")], str(out)
     )
+
+
+def assert_same_output(out: Path, reference: Path) -> None:
+    """Same documents (file by file) and the same shards (bytes, sha256, tokens)."""
+    import pyarrow.parquet as pq
+
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["stages"][-1]["out"] == pq.read_table(out / "documents").num_rows
+    parts = sorted(p.name for p in (reference / "documents").glob("part-*"))
+    assert parts == sorted(p.name for p in (out / "documents").glob("part-*"))
+    for part in parts:
+        assert pq.read_table(reference / "documents" / part).equals(
+            pq.read_table(out / "documents" / part)
+        )
+    ours = json.loads((out / "manifest.json").read_text())
+    theirs = json.loads((reference / "manifest.json").read_text())
+    assert ours["domains"] == theirs["domains"]

@@ -6,10 +6,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from curate.columns import RECORD_COLUMNS
 from curate.config import FILTERS, Config, ConfigError
 from curate.ingest import RECORD_SCHEMA
 from curate.langid import load_model, predict
-from curate.pipeline import RECORD_COLUMNS, refilter
+from curate.pipeline import refilter
 from curate.quality import all_filters, annotate_batch, annotated_schema, reason_column
 from tests.conftest import demo_config, shared_path
 

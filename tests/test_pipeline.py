@@ -6,8 +6,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from curate.columns import OUTPUT_COLUMNS
 from curate.io.atomic import atomic_dir
-from curate.pipeline import OUTPUT_COLUMNS, run
+from curate.pipeline import run
 from curate.stats import AccountingError, StageStats, check_accounting
 from tests.conftest import demo_config, make_config, shared_path
 
@@ -94,7 +95,7 @@ def test_demo_ground_truth(demo_run, demo_truth):
 
 def test_removed_records_keep_reason_and_metadata(demo_run, spark):
     _, out = demo_run
-    stage = spark.read.parquet(str(out / "stages" / "extract"))
+    stage = spark.read.parquet(str(out / "stages" / "extract" / "parts"))
     bad = stage.where("reason = 'malformed_record'").collect()
     assert len(bad) == 1 and "demo-crawl-00003.warc.gz" in bad[0]["error"]
     assert stage.where("reason is not null and text is not null").count() == 0

@@ -12,11 +12,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pyspark
 import pytest
 
-from tests.conftest import demo_paths
+from tests.conftest import assert_same_output, demo_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SPARK_HOME = Path(pyspark.__file__).parent
@@ -47,26 +46,12 @@ def _submit(master: str, demo_crawl: Path, out: Path) -> subprocess.CompletedPro
     )
 
 
-def _same_output(out: Path, reference: Path) -> None:
-    stats = json.loads((out / "stats.json").read_text())
-    assert stats["stages"][-1]["out"] == pq.read_table(out / "documents").num_rows
-    parts = sorted(p.name for p in (reference / "documents").glob("part-*"))
-    assert parts == sorted(p.name for p in (out / "documents").glob("part-*"))
-    for part in parts:
-        assert pq.read_table(reference / "documents" / part).equals(
-            pq.read_table(out / "documents" / part)
-        )
-    ours = json.loads((out / "manifest.json").read_text())
-    theirs = json.loads((reference / "manifest.json").read_text())
-    assert ours["domains"] == theirs["domains"]  # shard bytes, sha256, tokens: identical
-
-
 def test_spark_submit_runs_the_same_job(demo_crawl, demo_run, tmp_path):
     _, reference = demo_run
     result = _submit("local[2]", demo_crawl, tmp_path / "out")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "documents written" in result.stdout
-    _same_output(tmp_path / "out", reference)
+    assert_same_output(tmp_path / "out", reference)
 
 
 def _free_port() -> int:
@@ -134,7 +119,7 @@ def test_standalone_cluster_gives_the_local_output(demo_crawl, demo_run, tmp_pat
         result = _submit(f"spark://127.0.0.1:{port}", demo_crawl, tmp_path / "out")
         assert result.returncode == 0, result.stderr[-3000:]
         assert "documents written" in result.stdout
-        _same_output(tmp_path / "out", reference)
+        assert_same_output(tmp_path / "out", reference)
     finally:
         for proc in procs:
             proc.terminate()

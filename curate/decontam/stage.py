@@ -50,7 +50,7 @@ def _apply_partitions(bc, cfg_json: str):
 
 def _apply_batch(batch: pa.RecordBatch, index: NgramIndex, cfg: DecontamConfig) -> pa.RecordBatch:
     """Input columns (text and n_chars replaced) + contamination, contamination_items,
-    decontam_reason."""
+    filter_reason, duplicate_of (always null here)."""
     texts = batch.column("text").to_pylist()
     all_hashes = batch.column("hashes").to_pylist()
     benchmarks, items, reasons = [], [], []
@@ -80,10 +80,10 @@ def _apply_batch(batch: pa.RecordBatch, index: NgramIndex, cfg: DecontamConfig) 
         pa.array(benchmarks, pa.list_(pa.string())),
         pa.array(items, pa.list_(pa.string())),
         pa.array(reasons, pa.string()),
+        pa.nulls(len(reasons), pa.string()),
     ]
-    return pa.RecordBatch.from_arrays(
-        arrays, names=[*names, "contamination", "contamination_items", "decontam_reason"]
-    )
+    extra = ["contamination", "contamination_items", "filter_reason", "duplicate_of"]
+    return pa.RecordBatch.from_arrays(arrays, names=[*names, *extra])
 
 
 def decontaminate(
@@ -93,9 +93,10 @@ def decontaminate(
     cfg: DecontamConfig,
     out: Path,
     compression: str,
-) -> tuple[DataFrame, DataFrame, StageStats, dict[str, Any]]:
-    """Kept documents (cut in remove mode, with ``contamination``), removed ones (reason
-    benchmark_contamination), the stage's counts and the per-benchmark report."""
+) -> tuple[StageStats, dict[str, Any]]:
+    """Write stages/decontam/documents: every input document, cut in remove mode, with
+    ``contamination`` and ``filter_reason`` (benchmark_contamination when dropped); return
+    the stage's counts and the per-benchmark report."""
     items = [item for source in cfg.benchmarks for item in load_benchmark(source)]
     index = build_index(items, cfg.ngram, cfg.min_item_words)
     bc = spark.sparkContext.broadcast(index)
@@ -126,7 +127,8 @@ def decontaminate(
             *joined.schema.fields,
             StructField("contamination", ArrayType(StringType())),
             StructField("contamination_items", ArrayType(StringType())),
-            StructField("decontam_reason", StringType()),
+            StructField("filter_reason", StringType()),
+            StructField("duplicate_of", StringType()),
         ]
     )
     fn = _apply_partitions(bc, cfg.model_dump_json())
@@ -137,21 +139,11 @@ def decontaminate(
     result = spark.read.parquet(str(work / "documents"))
     bc.unpersist()
 
-    n_removed = result.where(F.col("decontam_reason").isNotNull()).count()
+    n_removed = result.where(F.col("filter_reason").isNotNull()).count()
     stats = StageStats(
         "decontamination", n_in, n_in - n_removed, {REASON: n_removed} if n_removed else {}
     )
-    report = _report(result, index, n_common, cfg)
-    kept = result.where(F.col("decontam_reason").isNull()).drop(
-        "decontam_reason", "contamination_items"
-    )
-    removed = (
-        result.where(F.col("decontam_reason").isNotNull())
-        .withColumnRenamed("decontam_reason", "filter_reason")
-        .drop("contamination_items")
-        .withColumn("duplicate_of", F.lit(None).cast("string"))
-    )
-    return kept, removed, stats, report
+    return stats, _report(result, index, n_common, cfg)
 
 
 def _report(result: DataFrame, index: NgramIndex, n_common: int, cfg: DecontamConfig) -> dict:

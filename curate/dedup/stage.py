@@ -128,9 +128,10 @@ def dedup(
     cfg: DedupConfig,
     out: Path,
     compression: str,
-) -> tuple[DataFrame, DataFrame, StageStats, dict[str, Any]]:
-    """Return (kept documents, removed documents with reason and duplicate_of, stats,
-    extra report). ``write_signatures`` publishes the keys once the documents are final."""
+) -> tuple[StageStats, dict[str, Any]]:
+    """Write stages/dedup/documents: every input document (repeated lines cut) with
+    ``filter_reason`` and ``duplicate_of`` for the removed ones; return the stage's counts
+    and report. ``write_signatures`` publishes the keys once the documents are final."""
     bands, rows = cfg.banding()
     work = out / "stages" / "dedup"
     report: dict[str, Any] = {"bands": bands, "rows": rows, "clusters": {}}
@@ -181,9 +182,10 @@ def dedup(
 
     counts = {r["reason"]: r["count"] for r in removed.groupBy("reason").count().collect()}
     stats = StageStats("dedup", n_in, n_in - sum(counts.values()), counts)
-    kept = docs.join(removed.select("id"), "id", "left_anti")
-    dropped = all_docs.join(removed, "id").withColumnRenamed("reason", "filter_reason")
-    return kept, dropped, stats, report
+    rows = all_docs.join(removed.withColumnRenamed("reason", "filter_reason"), "id", "left")
+    with atomic_dir(work / "documents") as tmp:
+        rows.write.option("compression", compression).parquet(str(tmp))
+    return stats, report
 
 
 def write_signatures(spark: SparkSession, out: Path, compression: str) -> None:

@@ -38,15 +38,15 @@ def policy(cfg: PiiConfig) -> dict[str, str]:
 
 def scrub_pii(
     spark: SparkSession, docs: DataFrame, n_in: int, cfg: PiiConfig, out: Path, compression: str
-) -> tuple[DataFrame, StageStats, dict[str, Any]]:
-    """Scrubbed documents (text, n_chars, pii_counts) written to stages/pii, the stage's
-    counts and per-entity totals."""
+) -> tuple[StageStats, dict[str, Any]]:
+    """Scrubbed documents (text, n_chars, pii_counts) written to stages/pii/documents; the
+    stage's counts (nothing is removed) and per-entity totals."""
     counts = StructField("pii_counts", MapType(StringType(), IntegerType()))
     schema = StructType([*docs.schema.fields, counts])
-    with atomic_dir(out / "stages" / "pii") as tmp:
+    with atomic_dir(out / "stages" / "pii" / "documents") as tmp:
         scrubbed = docs.mapInArrow(_scrub_partitions(cfg.model_dump_json()), schema)
         scrubbed.write.option("compression", compression).parquet(str(tmp))
-    scrubbed = spark.read.parquet(str(out / "stages" / "pii"))
+    scrubbed = spark.read.parquet(str(out / "stages" / "pii" / "documents"))
     rows = (
         scrubbed.select(F.explode("pii_counts").alias("entity", "n"))
         .groupBy("entity")
@@ -55,4 +55,4 @@ def scrub_pii(
     )
     totals = {r["entity"]: {"found": r["found"], "documents": r["documents"]} for r in rows}
     report = {"entities": dict(sorted(totals.items())), "policy": policy(cfg)}
-    return scrubbed, StageStats("pii", n_in, n_in), report
+    return StageStats("pii", n_in, n_in), report

@@ -1,0 +1,69 @@
+"""Column sets of the pipeline's tables, and how a stage's table is read by the next."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from curate.ingest import RECORD_SCHEMA
+from curate.quality import SIGNAL_COLUMNS
+
+RECORD_COLUMNS = [
+    "id",
+    "url",
+    "host",
+    "crawl_date",
+    "warc_path",
+    "warc_offset",
+    "warc_record_id",
+    "text",
+    "n_chars",
+]
+DOCUMENT_COLUMNS = [*RECORD_COLUMNS, *SIGNAL_COLUMNS, "quality_bucket"]
+# Published documents: after dedup (characters cut as repeated lines), PII scrubbing
+# (entities replaced, per entity) and decontamination (benchmarks matched, remove mode).
+LATE_COLUMNS = {
+    "line_chars_removed": "int",
+    "pii_counts": "map<string,int>",
+    "contamination": "array<string>",
+}
+OUTPUT_COLUMNS = [*DOCUMENT_COLUMNS, *LATE_COLUMNS]
+# Removed rows carry why, and for duplicates which document survived.
+REMOVAL_COLUMNS = ["filter_reason", "duplicate_of"]
+
+_SPARK_TYPES = {
+    pa.string(): "string",
+    pa.int64(): "bigint",
+    pa.int32(): "int",
+    pa.timestamp("us", tz="UTC"): "timestamp",
+}
+RECORD_DDL = ", ".join(f"`{f.name}` {_SPARK_TYPES[f.type]}" for f in RECORD_SCHEMA)
+
+
+def read_kept(spark: SparkSession, table: str) -> DataFrame:
+    """A stage's documents that go on to the next stage (``filter_reason`` null), with
+    every column the stage wrote but the removal columns."""
+    df = spark.read.parquet(table)
+    if "filter_reason" not in df.columns:
+        return df
+    return df.where(F.col("filter_reason").isNull()).drop(*REMOVAL_COLUMNS)
+
+
+def read_removed(spark: SparkSession, table: str) -> DataFrame | None:
+    """A stage's removed documents (``filter_reason`` set), or None if it removes none."""
+    df = spark.read.parquet(table)
+    if "filter_reason" not in df.columns:
+        return None
+    df = df.where(F.col("filter_reason").isNotNull())
+    if "duplicate_of" not in df.columns:
+        df = df.withColumn("duplicate_of", F.lit(None).cast("string"))
+    return df
+
+
+def with_late_columns(df: DataFrame) -> DataFrame:
+    """Null late columns for rows removed before the stage that adds them."""
+    for name, ddl in LATE_COLUMNS.items():
+        if name not in df.columns:
+            df = df.withColumn(name, F.lit(None).cast(ddl))
+    return df

@@ -1,0 +1,92 @@
+"""A console progress line per stage, from Spark's status tracker (driver side).
+
+Each stage's Spark jobs run under a job group named after the stage; a thread polls the
+tracker for that group's tasks. On a terminal the line is redrawn in place; in a log (CI,
+spark-submit on YARN) a line is printed every ``LOG_EVERY_S`` seconds and when the stage ends.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+POLL_S = 0.5
+LOG_EVERY_S = 30.0
+
+
+@dataclass(frozen=True)
+class Tasks:
+    done: int = 0
+    running: int = 0
+    total: int = 0
+    failed: int = 0
+
+
+def format_line(stage: str, tasks: Tasks, elapsed: float, finished: bool = False) -> str:
+    """``[dedup] 12/40 tasks, 2 running, 1.5 tasks/s, ETA 19s, 8s elapsed``."""
+    head = f"[{stage}] {tasks.done}/{tasks.total} tasks"
+    if tasks.failed:
+        head += f" ({tasks.failed} failed attempts)"
+    if finished:
+        return f"{head}, done in {elapsed:.1f}s"
+    rate = tasks.done / elapsed if elapsed > 0 else 0.0
+    eta = f"{(tasks.total - tasks.done) / rate:.0f}s" if rate > 0 else "?"
+    return f"{head}, {tasks.running} running, {rate:.1f} tasks/s, ETA {eta}, {elapsed:.0f}s elapsed"
+
+
+def group_tasks(spark: SparkSession, group: str) -> Tasks:
+    """Tasks of every job started so far under ``group`` (later jobs add to the total)."""
+    tracker = spark.sparkContext.statusTracker()
+    done = running = total = failed = 0
+    for job_id in tracker.getJobIdsForGroup(group):
+        job = tracker.getJobInfo(job_id)
+        for stage_id in job.stageIds if job else ():
+            info = tracker.getStageInfo(stage_id)
+            if info is None:
+                continue
+            total += info.numTasks
+            done += info.numCompletedTasks
+            running += info.numActiveTasks
+            failed += info.numFailedTasks
+    return Tasks(done, running, total, failed)
+
+
+@contextmanager
+def stage_progress(spark: SparkSession, stage: str, enabled: bool = True) -> Iterator[None]:
+    """Run the body's Spark jobs under job group ``stage`` and report their progress."""
+    sc = spark.sparkContext
+    group = f"curate-{stage}"
+    sc.setJobGroup(group, f"curate stage {stage}")
+    stop = threading.Event()
+    started = time.time()
+    tty = sys.stderr.isatty()
+
+    def poll() -> None:
+        last_log = started
+        while not stop.wait(POLL_S):
+            now = time.time()
+            if tty or now - last_log >= LOG_EVERY_S:
+                line = format_line(stage, group_tasks(spark, group), now - started)
+                print(f"\r{line}\033[K" if tty else line, end="" if tty else "\n",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                last_log = now
+
+    thread = threading.Thread(target=poll, name=f"progress-{stage}", daemon=True)
+    if enabled:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if enabled:
+            thread.join()
+            line = format_line(stage, group_tasks(spark, group), time.time() - started, True)
+            print(f"\r{line}\033[K" if tty else line, file=sys.stderr, flush=True)
+        sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+        sc.setLocalProperty("spark.job.description", None)  # type: ignore[arg-type]
