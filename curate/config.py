@@ -41,6 +41,8 @@ class OutputConfig(_Strict):
     # Target size of one Parquet file under documents/ (estimated from text bytes).
     target_file_mb: float = Field(default=256.0, gt=0)
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+    # OUTPUT/report/index.html + figures (funnel, removals, signal histograms, ...).
+    report: bool = True
 
 
 class SparkConfig(_Strict):

@@ -19,12 +19,14 @@ from curate.extract_stage import extract, read_records
 from curate.filter_stage import annotate, apply_filters, check_signals
 from curate.io.atomic import write_json_atomic
 from curate.io.paths import resolve_inputs
-from curate.mixture.stage import build_shards, write_run_manifest
+from curate.mixture.manifest import write_manifest
+from curate.mixture.stage import build_shards, run_manifest
 from curate.mixture.stage import summary as mixture_summary
 from curate.perplexity.model import check_models
 from curate.pii.stage import scrub_pii
 from curate.publish import publish
 from curate.quality import annotate_params, thresholds
+from curate.report.run_report import write_report
 from curate.spark import build_session
 from curate.stages import StageRunner, resolve_stage, stage_key
 from curate.stats import StageStats
@@ -161,7 +163,7 @@ def _finish(
     reports: dict[str, Any],
     domains: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """stats.json, then the manifest (when mixture.enabled): the run's last file."""
+    """stats.json, the report, then the manifest (when mixture.enabled): the last file."""
     out = runner.out
     stats = {
         "curate_version": __version__,
@@ -172,6 +174,7 @@ def _finish(
             "rows": n_docs,
             "files": len(list((out / "documents").glob("part-*"))),
         },
+        "report": str(out / "report" / "index.html") if cfg.output.report else None,
         "thresholds": thresholds(cfg),
         **reports,
         "run": {"stages_run": runner.ran, "stages_reused": runner.reused},
@@ -179,8 +182,11 @@ def _finish(
         "config": cfg.model_dump(mode="json"),
     }
     write_json_atomic(out / "stats.json", stats)
-    if domains is not None:
-        write_run_manifest(out, cfg, stats, domains)
+    manifest = run_manifest(cfg, stats, domains) if domains is not None else None
+    if cfg.output.report:
+        write_report(runner.spark, cfg, out, stats, manifest, runner.upstream)
+    if manifest is not None:
+        write_manifest(out / "manifest.json", manifest)
     return stats
 
 
@@ -219,4 +225,6 @@ def summary(stats: dict[str, Any]) -> str:
     lines.append(f"  documents written   {docs['rows']:>10,}  in {docs['files']} file(s)")
     lines.append(f"  output              {docs['path']}")
     lines.append(f"  stats               {Path(docs['path']).parent / 'stats.json'}")
+    if stats.get("report"):
+        lines.append(f"  report              {stats['report']}")
     return "\n".join(lines)

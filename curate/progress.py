@@ -50,7 +50,10 @@ def group_tasks(spark: SparkSession, group: str) -> Tasks:
             info = tracker.getStageInfo(stage_id)
             if info is None:
                 continue
-            total += info.numTasks
+            # A finished job's stages that did not run were skipped (their shuffle output
+            # was reused): count only the tasks that ran.
+            finished = job.status == "SUCCEEDED"
+            total += info.numCompletedTasks if finished else info.numTasks
             done += info.numCompletedTasks
             running += info.numActiveTasks
             failed += info.numFailedTasks

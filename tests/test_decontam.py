@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from curate.columns import read_kept, read_removed
 from curate.config import BenchmarkSource, ConfigError, DecontamConfig
 from curate.decontam.benchmarks import load_benchmark
 from curate.decontam.index import build_index
@@ -140,6 +141,13 @@ def _docs(spark, texts):
     return spark.createDataFrame(rows, "id string, text string, n_chars int, language string")
 
 
+def _decontaminate(spark, texts: list[str], cfg: DecontamConfig, out):
+    """The stage on ``texts``: (kept, removed, stats, report) read back from its table."""
+    stats, report = decontaminate(spark, _docs(spark, texts), len(texts), cfg, out, "zstd")
+    table = str(out / "stages" / "decontam" / "documents")
+    return read_kept(spark, table), read_removed(spark, table), stats, report
+
+
 def test_stage_drop_and_common_ngram_rule(spark, tmp_path, toy_file):
     path = toy_file
     texts = [FILLER + QUESTION, FILLER + QUESTION, FILLER, "Nothing to see here at all today."]
@@ -147,9 +155,7 @@ def test_stage_drop_and_common_ngram_rule(spark, tmp_path, toy_file):
         name="toy", format="jsonl", path=str(path), fields=["question", "answer"]
     )
     cfg = DecontamConfig(benchmarks=[source])
-    kept, removed, stats, report = decontaminate(
-        spark, _docs(spark, texts), 4, cfg, tmp_path, "zstd"
-    )
+    kept, removed, stats, report = _decontaminate(spark, texts, cfg, tmp_path)
     assert sorted(r["id"] for r in removed.collect()) == ["d0", "d1"]
     assert {r["filter_reason"] for r in removed.collect()} == {"benchmark_contamination"}
     assert sorted(r["id"] for r in kept.collect()) == ["d2", "d3"]
@@ -159,9 +165,7 @@ def test_stage_drop_and_common_ngram_rule(spark, tmp_path, toy_file):
     }  # fmt: skip
     # Found in more documents than allowed: a common phrase, not a leak.
     strict = cfg.model_copy(update={"max_docs_per_ngram": 1})
-    kept, removed, stats, report = decontaminate(
-        spark, _docs(spark, texts), 4, strict, tmp_path / "strict", "zstd"
-    )
+    kept, removed, stats, report = _decontaminate(spark, texts, strict, tmp_path / "strict")
     assert removed.count() == 0 and stats.n_out == 4
     assert report["common_ngrams_ignored"] > 0
 
@@ -170,7 +174,7 @@ def test_stage_remove_mode_keeps_the_rest(spark, tmp_path, toy_file):
     source = BenchmarkSource(name="toy", format="jsonl", path=toy_file, fields=["question"])
     cfg = DecontamConfig(benchmarks=[source], mode="remove", margin_chars=0, min_fragment_chars=40)
     text = FILLER + QUESTION + " " + FILLER
-    kept, removed, stats, _ = decontaminate(spark, _docs(spark, [text]), 1, cfg, tmp_path, "zstd")
+    kept, removed, stats, _ = _decontaminate(spark, [text], cfg, tmp_path)
     row = kept.collect()[0]
     assert removed.count() == 0 and stats.n_out == 1
     assert "cyclist" not in row["text"] and row["n_chars"] == len(row["text"])

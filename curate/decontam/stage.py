@@ -103,11 +103,11 @@ def decontaminate(
     work = out / "stages" / "decontam"
 
     # The scan over every document runs once: its hits (few) are stored, then counted.
-    with atomic_dir(work / "_hits") as tmp:
+    with atomic_dir(work / "hits") as tmp:
         docs.select("id", "text").mapInArrow(
             _hits_partitions(bc), "id string, hashes array<bigint>"
         ).write.parquet(str(tmp))
-    hits = spark.read.parquet(str(work / "_hits"))
+    hits = spark.read.parquet(str(work / "hits"))
     exploded = hits.select("id", F.explode("hashes").alias("h"))
     common = (
         exploded.groupBy("h")

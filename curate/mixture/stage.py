@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 from curate.config import Config
 from curate.io.atomic import atomic_dir
 from curate.mixture.domains import domain_column
-from curate.mixture.manifest import build_manifest, write_manifest
+from curate.mixture.manifest import build_manifest
 from curate.mixture.shards import tokenize, write_shards
 from curate.mixture.sources import read_sources
 from curate.tokenize import load_tokenizer
@@ -40,10 +40,10 @@ def summary(domains: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def write_run_manifest(
-    out: Path, cfg: Config, stats: dict[str, Any], domains: dict[str, dict[str, Any]]
+def run_manifest(
+    cfg: Config, stats: dict[str, Any], domains: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    """OUTPUT/manifest.json, the run's last file."""
+    """The run's manifest (written by the caller as OUTPUT/manifest.json, the last file)."""
     producer = {
         "config_sha256": hashlib.sha256(cfg.model_dump_json().encode()).hexdigest(),
         "inputs": stats["inputs"],
@@ -51,6 +51,4 @@ def write_run_manifest(
         "pii_policy": stats.get("pii", {}).get("policy"),
     }
     tokenizer = load_tokenizer(cfg.mixture.tokenizer).info()
-    manifest = build_manifest(domains, tokenizer, cfg.mixture, producer)
-    write_manifest(out / "manifest.json", manifest)
-    return manifest
+    return build_manifest(domains, tokenizer, cfg.mixture, producer)

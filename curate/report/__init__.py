@@ -1,0 +1,1 @@
+"""The run report: OUTPUT/report/index.html with its figures (matplotlib PNGs)."""

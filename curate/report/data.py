@@ -1,0 +1,175 @@
+"""What the report's figures show, computed in Spark from a run's stage tables: only
+histograms and counts reach the driver."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from curate.columns import read_removed
+from curate.config import Config
+from curate.mixture.shards import tokenize
+from curate.quality import rules, stage_of
+
+BINS = 40
+TOP_LANGUAGES = 15
+
+
+def _histograms(df: DataFrame, columns: dict[str, Column], marks: dict[str, float]) -> dict:
+    """Equal-width histograms per column between its minimum and 99th percentile (so a
+    long tail does not squash the plot; larger values fall in the last bin), widened to
+    show the column's threshold mark when it lies near the data."""
+    if not columns:
+        return {}
+    names = list(columns)
+    flat = df.select(*[c.cast("double").alias(f"c{i}") for i, c in enumerate(columns.values())])
+    flat = flat.localCheckpoint()
+    quantiles = flat.approxQuantile([f"c{i}" for i in range(len(names))], [0.0, 0.99], 0.005)
+    ranges = {}
+    for i, name in enumerate(names):
+        if not quantiles[i]:
+            continue  # no value at all
+        lo, hi = quantiles[i]
+        mark, span = marks.get(name), max(hi - lo, 1e-9)
+        # Show the threshold unless it lies far outside the data (a 100,000-word cap).
+        if mark is not None and lo - span <= mark < lo:
+            lo = mark
+        elif mark is not None and hi < mark <= hi + 2 * span:
+            hi = mark + span / BINS
+        ranges[i] = (lo, hi if hi > lo else lo + 1.0)
+    if not ranges:
+        return {}
+    cells = [
+        F.struct(
+            F.lit(i).alias("i"),
+            F.least(
+                F.greatest(F.floor((F.col(f"c{i}") - lo) / ((hi - lo) / BINS)), F.lit(0)),
+                F.lit(BINS - 1),
+            ).alias("bin"),
+        )
+        for i, (lo, hi) in ranges.items()
+    ]
+    counts = (
+        flat.select(F.explode(F.array(*cells)).alias("cell"))
+        .where(F.col("cell.bin").isNotNull())
+        .groupBy("cell.i", "cell.bin")
+        .count()
+        .collect()
+    )
+    out = {names[i]: {"lo": lo, "hi": hi, "counts": [0] * BINS} for i, (lo, hi) in ranges.items()}
+    for r in counts:
+        out[names[r["i"]]]["counts"][int(r["bin"])] = r["count"]
+    return out
+
+
+def _signals(docs: DataFrame, cfg: Config) -> dict[str, Any]:
+    """Each numeric rule's signal over the documents the quality rules saw (those that
+    passed language ID), with its threshold; and language scores over all documents."""
+    numeric = [r for r in rules(cfg) if r.op in ("<", ">")]
+    columns = {r.name: F.col(r.signal) for r in numeric}
+    marks = {r.name: float(r.threshold) for r in numeric}
+    reached = docs.where(
+        F.col("filter_reason").isNull() | ~F.col("filter_reason").startswith("language.")
+    )
+    out = _histograms(reached, columns, marks)
+    for r in numeric:
+        if r.name in out:
+            out[r.name] |= {"signal": r.signal, "op": r.op, "threshold": r.threshold}
+    if cfg.language.enabled:
+        lang = _histograms(docs, {"language_score": F.col("language_score")},
+                           {"language_score": cfg.language.min_score})  # fmt: skip
+        for name, h in lang.items():
+            out[name] = h | {"signal": name, "op": "<", "threshold": cfg.language.min_score}
+    return out
+
+
+def _funnel(
+    spark: SparkSession, cfg: Config, out: Path, stats: dict[str, Any], docs: DataFrame
+) -> list[dict[str, Any]]:
+    """Documents and tokens (of the text as extracted) left after each stage."""
+    tokens = (
+        tokenize(docs.select("id", "filter_reason", "text"), cfg.mixture.tokenizer)
+        .select("id", "filter_reason", "n_tokens")
+        .localCheckpoint()
+    )
+    removed_tokens: dict[str, int] = {}
+    for r in tokens.groupBy("filter_reason").agg(F.sum("n_tokens").alias("t")).collect():
+        if r["filter_reason"] is not None:
+            stage = stage_of(r["filter_reason"])
+            removed_tokens[stage] = removed_tokens.get(stage, 0) + (r["t"] or 0)
+    for stage, table in (("dedup", "dedup"), ("decontamination", "decontam")):
+        path = out / "stages" / table / "documents"
+        gone = read_removed(spark, str(path)) if path.is_dir() else None
+        if gone is not None:
+            joined = gone.select("id").join(tokens.select("id", "n_tokens"), "id")
+            removed_tokens[stage] = joined.agg(F.sum("n_tokens")).first()[0] or 0
+    total = tokens.agg(F.sum("n_tokens")).first()[0] or 0
+    funnel = []
+    for st in stats["stages"]:
+        total -= removed_tokens.get(st["name"], 0)
+        funnel.append({"stage": st["name"], "documents": st["out"], "tokens": total})
+    return funnel
+
+
+def _languages(docs: DataFrame, cfg: Config) -> dict[str, Any]:
+    rows = docs.groupBy("language").count().collect()
+    counts = sorted(
+        ((r["language"] or "unknown", r["count"]) for r in rows), key=lambda kv: (-kv[1], kv[0])
+    )
+    top = dict(counts[:TOP_LANGUAGES])
+    rest = sum(n for _, n in counts[TOP_LANGUAGES:])
+    if rest:
+        top["other"] = rest
+    return {"counts": top, "kept": list(cfg.language.keep)}
+
+
+def _perplexity(docs: DataFrame, cutoffs: dict | None) -> dict[str, Any]:
+    scored = docs.where(F.col("perplexity").isNotNull() & (F.col("perplexity") > 0))
+    langs = sorted(r["language"] for r in scored.select("language").distinct().collect())
+    columns = {lang: F.when(F.col("language") == lang, F.log10("perplexity")) for lang in langs}
+    marks = {lang: math.log10(c["p60"]) for lang, c in (cutoffs or {}).items() if c["p60"] > 0}
+    hist = _histograms(scored, columns, marks)
+    buckets: dict[str, dict[str, int]] = {}
+    for r in scored.groupBy("language", "quality_bucket").count().collect():
+        buckets.setdefault(r["language"], {})[r["quality_bucket"] or "none"] = r["count"]
+    return {
+        lang: {
+            "log10_histogram": hist.get(lang),
+            "buckets": buckets.get(lang, {}),
+            "cutoffs": (cutoffs or {}).get(lang),
+        }
+        for lang in langs
+    }
+
+
+def collect(
+    spark: SparkSession,
+    cfg: Config,
+    out: Path,
+    stats: dict[str, Any],
+    manifest: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Everything the report shows, as plain JSON-able values."""
+    docs = spark.read.parquet(str(out / "stages" / "filter" / "documents"))
+    mixture = None
+    if manifest is not None:
+        mix = manifest["mixture"]
+        mixture = {
+            d: {"tokens": info["tokens"], "weight": mix["weights"][d], "epochs": mix["epochs"][d]}
+            for d, info in manifest["domains"].items()
+        }
+    return {
+        "funnel": _funnel(spark, cfg, out, stats, docs),
+        "removals": {st["name"]: st["removed"] for st in stats["stages"] if st["removed"]},
+        "signals": _signals(docs, cfg),
+        "languages": _languages(docs, cfg),
+        "perplexity": _perplexity(docs, (stats.get("perplexity") or {}).get("cutoffs")),
+        "clusters": (stats.get("dedup") or {}).get("clusters", {}).get("sizes", {}),
+        "pii": {e: v["found"] for e, v in (stats.get("pii") or {}).get("entities", {}).items()},
+        "contamination": (stats.get("decontamination") or {}).get("benchmarks", {}),
+        "mixture": mixture,
+    }

@@ -1,0 +1,138 @@
+"""OUTPUT/report/index.html: the run on one page, figures beside the numbers."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from curate.report import figures
+
+STYLE = (
+    "body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
+    "table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}"
+    "img{max-width:100%}figcaption{font-size:12px;color:#555}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:8px}"
+)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    def cell(v: Any) -> str:
+        return f"{v:,}" if isinstance(v, int) else escape(str(v))
+
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _figure(src: str, caption: str) -> str:
+    return (
+        f'<figure><img src="{escape(src)}" alt="{escape(caption)}">'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
+
+
+def _intro(stats: dict[str, Any]) -> str:
+    run = stats.get("run", {})
+    ran = ", ".join(run.get("stages_run", [])) or "none"
+    reused = ", ".join(run.get("stages_reused", [])) or "none"
+    return (
+        f"<h1>curate run report</h1><p>curate {escape(stats['curate_version'])}: "
+        f"{stats['inputs']['files']:,} input file(s) in, {stats['documents']['rows']:,} "
+        f"documents out to <code>{escape(stats['documents']['path'])}</code>, "
+        f"{stats['seconds']['total']:.1f} s. Stages run: {escape(ran)}; reused: "
+        f"{escape(reused)}.</p>"
+    )
+
+
+def _stages(stats: dict[str, Any]) -> str:
+    rows = []
+    for st in stats["stages"]:
+        removed = ", ".join(f"{r} {n:,}" for r, n in sorted(st["removed"].items())) or "-"
+        rows.append([st["name"], st["in"], st["out"], removed, f"{st['seconds']:.1f}"])
+    return _table(["stage", "in", "out", "removed (reason count)", "seconds"], rows)
+
+
+def _signals(signals: dict[str, Any], folder: Path) -> list[str]:
+    parts = [
+        "<h2>Quality signals and thresholds</h2><p>Over the documents each rule was applied "
+        "to; red bins lie on the removed side of the dashed threshold; the last bin holds "
+        "everything above the 99th percentile.</p><div class=grid>"
+    ]
+    for name, h in signals.items():
+        src = figures.histogram(name, h, folder / f"signal-{_slug(name)}.png")
+        parts.append(_figure(src, f"{name}: {h['signal']} {h['op']} {h['threshold']:g}"))
+    return [*parts, "</div>"]
+
+
+def _perplexity(perplexity: dict[str, Any], folder: Path) -> list[str]:
+    parts = ["<h2>Perplexity</h2><div class=grid>"]
+    for lang, p in perplexity.items():
+        if p["log10_histogram"]:
+            src = figures.perplexity(lang, p, folder / f"perplexity-{_slug(lang)}.png")
+            parts.append(_figure(src, f"{lang}: perplexity and CCNet buckets"))
+    return [*parts, "</div>"]
+
+
+def _bars_section(title: str, values: dict[str, Any], folder: Path, name: str, axis: str) -> str:
+    src = figures.bars(values, folder / f"{name}.png", title, axis)
+    return f"<h2>{escape(title)}</h2>" + _figure(src, title)
+
+
+def render(data: dict[str, Any], stats: dict[str, Any], folder: Path) -> Path:
+    """Draw every figure into ``folder`` and write index.html beside them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    funnel = figures.funnel(data["funnel"], folder / "funnel.png")
+    parts = [
+        _intro(stats),
+        "<h2>Funnel</h2>",
+        _figure(funnel, "Documents and tokens (text as extracted) left after each stage"),
+        _stages(stats),
+    ]
+    if data["removals"]:
+        src = figures.removals(data["removals"], folder / "removals.png")
+        parts += ["<h2>Removals per rule</h2>", _figure(src, "Removals per rule")]
+    if data["signals"]:
+        parts += _signals(data["signals"], folder)
+    langs = data["languages"]
+    src = figures.bars(
+        langs["counts"], folder / "languages.png", "Documents per language (extracted)",
+        "documents", langs["kept"] or None,
+    )  # fmt: skip
+    parts += ["<h2>Languages</h2>", _figure(src, "Languages; kept ones in colour")]
+    if data["perplexity"]:
+        parts += _perplexity(data["perplexity"], folder)
+    if data["clusters"]:
+        sizes = dict(sorted(data["clusters"].items(), key=lambda kv: int(kv[0])))
+        sizes = {f"size {k}": v for k, v in sizes.items()}
+        parts.append(
+            _bars_section("Near-duplicate clusters", sizes, folder, "clusters", "clusters")
+        )
+    if data["pii"]:
+        parts.append(_bars_section("PII replaced per entity", data["pii"], folder, "pii", "found"))
+    if data["contamination"]:
+        found = {b: c["items_found"] for b, c in data["contamination"].items()}
+        parts.append(
+            _bars_section("Benchmark items found", found, folder, "contamination", "items")
+        )
+        rows = [[b, c["items"], c["items_found"], c["documents"]]
+                for b, c in data["contamination"].items()]  # fmt: skip
+        parts.append(_table(["benchmark", "items", "items found", "documents"], rows))
+    if data["mixture"]:
+        src = figures.mixture(data["mixture"], folder / "mixture.png")
+        rows = [[d, m["tokens"], f"{m['weight']:.3f}", f"{m['epochs']:.2f}"]
+                for d, m in data["mixture"].items()]  # fmt: skip
+        parts += ["<h2>Mixture</h2>", _figure(src, "Mixture per domain"),
+                  _table(["domain", "tokens", "weight", "epochs"], rows)]  # fmt: skip
+    head = f"<meta charset=utf-8><title>curate run report</title><style>{STYLE}</style>"
+    index = folder / "index.html"
+    index.write_text(
+        f"<!doctype html><html><head>{head}</head><body>{''.join(parts)}</body></html>\n"
+    )
+    return index

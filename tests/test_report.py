@@ -1,0 +1,76 @@
+"""The run report: every figure it links exists, and its numbers are the run's."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pyarrow.parquet as pq
+
+from curate.config import Config, TokenizerConfig
+from curate.quality import rules
+from curate.tokenize import load_tokenizer
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.headings: list[str] = []
+        self._in_h2 = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+        self._in_h2 = tag == "h2"
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.headings.append(data)
+            self._in_h2 = False
+
+
+def test_report_links_every_figure(demo_run):
+    stats, out = demo_run
+    assert stats["report"] == str(out / "report" / "index.html")
+    page = _Images()
+    page.feed((out / "report" / "index.html").read_text())
+    assert page.headings == [
+        "Funnel", "Removals per rule", "Quality signals and thresholds", "Languages",
+        "Perplexity", "Near-duplicate clusters", "PII replaced per entity",
+        "Benchmark items found", "Mixture",
+    ]  # fmt: skip
+    for src in page.images:
+        png = (out / "report" / src).read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000, src
+    # One histogram per numeric rule whose signal has values (c4.bad_words has none: the
+    # demo lists no bad words), and the language score.
+    table = pq.read_table(out / "stages" / "filter" / "documents")
+    expected = {"language_score"}
+    for rule in rules(Config.model_validate(stats["config"])):
+        group, name = rule.signal.split(".")
+        values = table.column(group).combine_chunks().field(name)
+        if rule.op in ("<", ">") and values.null_count < len(values):
+            expected.add(rule.name)
+    assert "c4.bad_words" not in expected
+    slugs = {"signal-" + re.sub(r"[^a-z0-9]+", "-", n.lower()) + ".png" for n in expected}
+    assert {s for s in page.images if s.startswith("signal-")} == slugs
+
+
+def test_report_numbers_are_the_runs(demo_run):
+    stats, out = demo_run
+    data = json.loads((out / "report" / "data.json").read_text())["data"]
+    funnel = data["funnel"]
+    assert [f["stage"] for f in funnel] == [s["name"] for s in stats["stages"]]
+    assert [f["documents"] for f in funnel] == [s["out"] for s in stats["stages"]]
+    # Tokens of every extracted document, counted here with the same tokenizer.
+    table = pq.read_table(out / "stages" / "filter" / "documents", columns=["text"])
+    tok = load_tokenizer(TokenizerConfig(kind="tiktoken", name="cl100k_base"))
+    assert funnel[0]["tokens"] == sum(len(t) for t in tok.encode_batch(table["text"].to_pylist()))
+    tokens = [f["tokens"] for f in funnel]
+    assert tokens == sorted(tokens, reverse=True) and tokens[-1] < tokens[0]
+    # The language-score histogram holds every extracted document once.
+    assert sum(data["signals"]["language_score"]["counts"]) == stats["stages"][0]["out"]
+    assert data["removals"]["dedup"] == stats["stages"][4]["removed"]
+    assert data["mixture"].keys() == stats["mixture"]["domains"].keys()
