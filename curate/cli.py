@@ -21,6 +21,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override any config key, e.g. --set extract.timeout_s=2 (repeatable)",
     )
+    p.add_argument(
+        "--from",
+        dest="from_stage",
+        metavar="STAGE",
+        help="rerun this stage and every later one even if unchanged (extract, annotate, "
+        "language, quality, perplexity, filter, dedup, pii, decontam, publish, mixture)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -167,13 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the pipeline described by a YAML config")
     p.add_argument("config")
-    p.add_argument(
-        "--from",
-        dest="from_stage",
-        metavar="STAGE",
-        help="rerun this stage and every later one even if unchanged (extract, annotate, "
-        "language, quality, perplexity, filter, dedup, pii, decontam, publish, mixture)",
-    )
     _add_run_options(p)
     p.set_defaults(func=_run)
 

@@ -2,9 +2,10 @@
 
 Every stage writes its output under ``OUTPUT/stages/<name>/`` and, once that output is in
 place, a marker ``_STAGE.json`` holding its key, counts and report. A stage's key hashes
-the settings it reads, the files those settings name (size and mtime), the curate version
-and the key of the stage before it; so a rerun reuses a stage whose marker key matches,
-and a changed setting invalidates exactly that stage and the ones after it.
+the settings it reads, the files those settings name (content hash, or size and mtime of
+large ones), the curate version and the key of the stage before it; so a rerun reuses a
+stage whose marker key matches, and a changed setting invalidates exactly that stage and
+the ones after it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ FROM_ALIASES = {
     "shards": "mixture",
 }
 MARKER = "_STAGE.json"
+HASH_MAX_BYTES = 64 * 2**20
 
 
 def resolve_stage(name: str) -> str:
@@ -56,10 +58,23 @@ def _files_under(value: str) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
 
 
-def fingerprint(settings: Any) -> dict[str, list[int]]:
-    """Size and mtime of every local file or folder a setting names (models, lists,
-    benchmarks), so that replacing one invalidates the stage that reads it."""
-    out: dict[str, list[int]] = {}
+def _file_id(path: Path) -> str:
+    """Content hash of a file up to HASH_MAX_BYTES (a retrained model with the same bytes
+    is the same model); size and mtime of a larger one."""
+    st = path.stat()
+    if st.st_size > HASH_MAX_BYTES:
+        return f"size {st.st_size} mtime {st.st_mtime_ns}"
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(settings: Any) -> dict[str, str]:
+    """An id of every local file, or file in a folder, that a setting names (models,
+    lists, benchmarks), so that replacing one invalidates the stage that reads it."""
+    out: dict[str, str] = {}
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
@@ -70,8 +85,7 @@ def fingerprint(settings: Any) -> dict[str, list[int]]:
                 walk(v)
         elif isinstance(value, str):
             for f in _files_under(value):
-                st = f.stat()
-                out[str(f)] = [st.st_size, st.st_mtime_ns]
+                out[str(f)] = _file_id(f)
 
     walk(settings)
     return dict(sorted(out.items()))

@@ -115,6 +115,8 @@ def test_stage_keys_follow_settings_files_and_upstream(tmp_path):
     assert key != stage_key("up", "annotate", {"model": str(model), "x": 1})
     model.write_bytes(b"a new model")
     assert key != stage_key("up", "annotate", {"model": str(model)})
+    model.write_bytes(b"one")  # retrained to the same bytes: the same model
+    assert key == stage_key("up", "annotate", {"model": str(model)})
 
 
 def test_from_names_a_stage():
