@@ -59,8 +59,10 @@ def loosen_batch(texts: pa.Array) -> pa.Array:
 
 
 def normalize(text: str) -> str:
-    """Lower-case, accents stripped, digits to 0, punctuation and whitespace folded."""
-    text = text.lower()
+    """Lower-case (final sigma folded), accents stripped, digits to 0, punctuation and
+    whitespace folded."""
+    # Python lowers a word-final capital sigma to "ς", Arrow always to "σ": fold both.
+    text = text.lower().replace("ς", "σ")
     if text.isascii():
         return " ".join(text.translate(_ASCII).split())
     text = _MARK.sub("", unicodedata.normalize("NFD", text))
@@ -69,7 +71,8 @@ def normalize(text: str) -> str:
 
 def normalize_batch(texts: pa.Array) -> pa.Array:
     """``normalize`` over an Arrow string array, in Arrow's C++ kernels (nulls become "")."""
-    x = pc.utf8_normalize(pc.utf8_lower(pc.fill_null(texts, "")), form="NFD")
+    lowered = pc.replace_substring(pc.utf8_lower(pc.fill_null(texts, "")), "ς", "σ")
+    x = pc.utf8_normalize(lowered, form="NFD")
     x = pc.replace_substring_regex(x, pattern=_MARK_RE, replacement="")
     x = pc.replace_substring_regex(x, pattern=_DIGIT_RE, replacement="0")
     x = pc.replace_substring_regex(x, pattern=_NON_WORD_RE, replacement=" ")
