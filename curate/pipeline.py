@@ -28,7 +28,7 @@ from curate.publish import publish
 from curate.quality import annotate_params, thresholds
 from curate.report.run_report import write_report
 from curate.spark import build_session
-from curate.stages import StageRunner, resolve_stage, stage_key
+from curate.stages import MARKER, StageRunner, resolve_stage, stage_key
 from curate.stats import StageStats
 
 
@@ -78,7 +78,13 @@ def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = 
     previous = json.loads((signals_dir / "stats.json").read_text())
     extract_stats = [StageStats.from_json(s) for s in previous["stages"][:1]]
     spark = spark or build_session(cfg.spark)
-    upstream = stage_key("", "annotate", str(annotated_dir), annotate_params(cfg))
+    # The signals' own marker key names them; an older run without markers: their params.
+    marker = annotated_dir / MARKER
+    upstream = (
+        json.loads(marker.read_text())["key"]
+        if marker.is_file()
+        else stage_key("", "annotate", annotate_params(cfg), str(annotated_dir))
+    )
     runner = StageRunner(spark, Path(cfg.output.dir), "filter", upstream, cfg.spark.progress)
     return _downstream(runner, cfg, annotated_dir, extract_stats, previous["inputs"], started)
 

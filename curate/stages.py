@@ -39,7 +39,7 @@ FROM_ALIASES = {
     "shards": "mixture",
 }
 MARKER = "_STAGE.json"
-HASH_MAX_BYTES = 64 * 2**20
+HASH_BUDGET_BYTES = 64 * 2**20
 
 
 def resolve_stage(name: str) -> str:
@@ -58,12 +58,7 @@ def _files_under(value: str) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
 
 
-def _file_id(path: Path) -> str:
-    """Content hash of a file up to HASH_MAX_BYTES (a retrained model with the same bytes
-    is the same model); size and mtime of a larger one."""
-    st = path.stat()
-    if st.st_size > HASH_MAX_BYTES:
-        return f"size {st.st_size} mtime {st.st_mtime_ns}"
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -73,8 +68,11 @@ def _file_id(path: Path) -> str:
 
 def fingerprint(settings: Any) -> dict[str, str]:
     """An id of every local file, or file in a folder, that a setting names (models,
-    lists, benchmarks), so that replacing one invalidates the stage that reads it."""
-    out: dict[str, str] = {}
+    lists, benchmarks), so that replacing one invalidates the stage that reads it: the
+    content hash while the files hashed stay under HASH_BUDGET_BYTES in all (a retrained
+    model with the same bytes is the same model), size and mtime beyond (a multi-GB
+    model, an earlier run's output named by dedup.against)."""
+    files: list[Path] = []
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
@@ -84,11 +82,19 @@ def fingerprint(settings: Any) -> dict[str, str]:
             for v in value:
                 walk(v)
         elif isinstance(value, str):
-            for f in _files_under(value):
-                out[str(f)] = _file_id(f)
+            files.extend(_files_under(value))
 
     walk(settings)
-    return dict(sorted(out.items()))
+    out: dict[str, str] = {}
+    budget = HASH_BUDGET_BYTES
+    for f in sorted(set(files)):
+        st = f.stat()
+        if st.st_size <= budget:
+            out[str(f)] = _sha256(f)
+            budget -= st.st_size
+        else:
+            out[str(f)] = f"size {st.st_size} mtime {st.st_mtime_ns}"
+    return out
 
 
 def stage_key(upstream: str, name: str, settings: Any, extra: Any = None) -> str:

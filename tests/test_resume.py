@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from curate import stages
 from curate.config import ConfigError, ExtractConfig
 from curate.extract_stage import PARTS, _prepare
 from curate.pipeline import run
@@ -117,6 +118,16 @@ def test_stage_keys_follow_settings_files_and_upstream(tmp_path):
     assert key != stage_key("up", "annotate", {"model": str(model)})
     model.write_bytes(b"one")  # retrained to the same bytes: the same model
     assert key == stage_key("up", "annotate", {"model": str(model)})
+
+
+def test_fingerprint_hashes_content_within_its_budget(tmp_path, monkeypatch):
+    small, big = tmp_path / "a.txt", tmp_path / "b.bin"
+    small.write_bytes(b"x" * 10)
+    big.write_bytes(b"y" * 100)
+    monkeypatch.setattr(stages, "HASH_BUDGET_BYTES", 50)
+    ids = stages.fingerprint({"folder": str(tmp_path)})
+    assert len(ids[str(small)]) == 64  # sha256 of the content
+    assert ids[str(big)].startswith("size 100 mtime ")  # over the budget: not read
 
 
 def test_from_names_a_stage():
