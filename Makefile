@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install kenlm demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam check-prereqs clean
+.PHONY: install kenlm demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam bench-perplexity bench-loader bench-pipeline check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -56,6 +56,15 @@ bench-pii: install
 
 bench-decontam: install
 	$(BIN)/python bench/decontam.py
+
+bench-perplexity: install kenlm
+	$(BIN)/python bench/perplexity.py
+
+bench-loader: install kenlm
+	$(BIN)/python bench/loader.py
+
+bench-pipeline: bench-install kenlm
+	$(BIN)/python bench/pipeline.py
 
 clean:
 	rm -rf $(VENV) out demo-data build *.egg-info
