@@ -47,8 +47,8 @@ def removals(by_stage: dict[str, dict[str, int]], path: Path) -> str:
     ax.barh([k for k, _ in items], [n for _, n in items], color=REMOVED)
     for i, (_, n) in enumerate(items):
         ax.annotate(f" {n:,}", (n, i), va="center", fontsize=7)
-    ax.set_xlabel("documents removed")
-    ax.set_title("Removals per rule (each document counted once, at its first failing rule)")
+    ax.set_xlabel("records removed")
+    ax.set_title("Removals per rule (a document counts at its first failing rule)", fontsize=10)
     return _save(fig, path)
 
 
@@ -101,11 +101,13 @@ def perplexity(lang: str, p: dict[str, Any], path: Path) -> str:
     ax.bar([lo + i * width for i in range(len(counts))], counts, width=width, align="edge",
            color=KEPT)  # fmt: skip
     cut = p.get("cutoffs") or {}
-    for name in ("p30", "p60"):
+    # p30's label left of its line, p60's right of its own: close cut-offs stay legible.
+    for name, side in (("p30", "right"), ("p60", "left")):
         if cut.get(name, 0) > 0:
-            ax.axvline(math.log10(cut[name]), color=LINE, linestyle="--", linewidth=1)
-            ax.annotate(f" {name} {cut[name]:g}", (math.log10(cut[name]), max(counts) or 1),
-                        fontsize=7, va="top")  # fmt: skip
+            x = math.log10(cut[name])
+            ax.axvline(x, color=LINE, linestyle="--", linewidth=1)
+            label = f"{name} {cut[name]:g} " if side == "right" else f" {name} {cut[name]:g}"
+            ax.annotate(label, (x, max(counts) or 1), fontsize=7, va="top", ha=side)
     shares = ", ".join(f"{b} {n:,}" for b, n in sorted(p["buckets"].items()))
     ax.set_title(f"perplexity ({lang}): {shares}", fontsize=9)
     ax.set_xlabel("log10 perplexity")
