@@ -2,10 +2,12 @@
 
     python bench/perplexity.py [--files N]
 
-Model: `curate train-lm` defaults (SentencePiece + KenLM order 5, CCNet normalisation)
-trained on WikiText-2 `valid`. Evaluated on WikiText-2 `test` paragraphs (held out) vs the
-same paragraphs with their words shuffled, and vs the whole visible text (menus, footers,
-sidebars: resiliparse with main_content=False) of English docs-crawl pages. Prints the AUC
+Model: `curate train-lm` (SentencePiece + KenLM, CCNet normalisation) trained on
+WikiText-2 `valid` (217k words) with the options for a small corpus (a 120-piece
+vocabulary, order 6, no pruning; --vocab-size/--order/--prune to compare others).
+Evaluated on WikiText-2 `test` paragraphs (held out) vs the same paragraphs with their
+words shuffled, and vs the whole visible text (menus, footers, sidebars: resiliparse with
+main_content=False) of English docs-crawl pages. Prints the AUC
 of perplexity as a separator (the probability that a natural paragraph scores lower than
 the other side's text), the paired win rate, and documents/s scored on one core.
 """
@@ -25,7 +27,7 @@ from curate.config import ExtractConfig
 from curate.ingest import ingest_file
 from curate.langid import load_model, predict
 from curate.perplexity.model import LanguageModel
-from curate.perplexity.train import train_lm
+from curate.perplexity.train import TrainOptions, train_lm
 
 WIKITEXT = SHARED / "reference-text"
 
@@ -57,15 +59,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=2, help="docs-crawl WARC files")
     parser.add_argument("--min-words", type=int, default=20, help="test paragraphs")
+    parser.add_argument("--vocab-size", type=int, default=120)
+    parser.add_argument("--order", type=int, default=6)
+    parser.add_argument("--prune", default="0", help="lmplz --prune, comma-separated")
     args = parser.parse_args()
+    options = TrainOptions(
+        order=args.order,
+        vocab_size=args.vocab_size,
+        prune=[int(x) for x in args.prune.split(",")],
+    )
     if not (WIKITEXT / "wikitext2.valid.txt").exists():
         print(f"skipped: {WIKITEXT} not present")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        meta = train_lm([str(WIKITEXT / "wikitext2.valid.txt")], "en", f"{tmp}/en")
+        meta = train_lm([str(WIKITEXT / "wikitext2.valid.txt")], "en", f"{tmp}/en", options)
         print(f"trained on WikiText-2 valid ({meta['training_lines']:,} lines, "
-              f"{meta['vocab_size']:,} pieces) in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+              f"{meta['vocab_size']:,} pieces, order {args.order}, prune {args.prune}) "
+              f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
         model = LanguageModel("en", f"{tmp}/en")
         lines = (WIKITEXT / "wikitext2.test.txt").read_text().splitlines()
         paras = [p.strip() for p in lines

@@ -46,7 +46,7 @@ def test_train_tiny_corpus_and_natural_beats_shuffled(tmp_path, demo_crawl):
     held_out = text[2000:2050]
     for para in held_out:
         assert model.score(para).perplexity < model.score(_shuffled(para, rng)).perplexity
-    assert model.score("").perplexity is None and model.score("").n_tokens == 0
+    assert model.score("").perplexity is None and model.score("").n_words == 0
 
 
 def test_wikitext_model_separates_shuffled_text(tmp_path):
@@ -102,18 +102,21 @@ def test_demo_perplexity_columns_buckets_and_pass_through(demo_run, demo_truth):
 
 def test_bucket_and_max_filters_through_refilter(spark, demo_run, demo_crawl, tmp_path):
     _, out = demo_run
+    annotated = pq.read_table(out / "stages" / "annotate", columns=["perplexity"])
+    scored = sorted(p for p in annotated.column(0).to_pylist() if p is not None)
+    p30, p60, cap = (scored[len(scored) * k // 6] for k in (2, 4, 1))
     cutoffs = tmp_path / "cutoffs.json"
-    cutoffs.write_text(json.dumps({"languages": {"en": {"p30": 1.45, "p60": 2.0}}}))
+    cutoffs.write_text(json.dumps({"languages": {"en": {"p30": p30, "p60": p60}}}))
     overrides = [
         f"perplexity.cutoffs={cutoffs}",
         "perplexity.keep_buckets=[head]",
-        "perplexity.max_perplexity=1.4",
+        f"perplexity.max_perplexity={cap}",
     ]
     stats = refilter(demo_config(demo_crawl, tmp_path / "re", overrides), out, spark=spark)
     stage = next(s for s in stats["stages"] if s["name"] == "perplexity")
     assert stage["removed"]["perplexity.bucket_not_kept"] > 0
     docs = pq.read_table(tmp_path / "re" / "documents").to_pylist()
-    assert docs and all(d["quality_bucket"] == "head" and d["perplexity"] <= 1.4 for d in docs)
+    assert docs and all(d["quality_bucket"] == "head" and d["perplexity"] <= cap for d in docs)
     removed = pq.read_table(tmp_path / "re" / "removed").to_pylist()
     assert any(r["filter_reason"] == "perplexity.bucket_not_kept" for r in removed)
 

@@ -16,8 +16,8 @@ SP_FILE, LM_FILE, META_FILE = "sp.model", "lm.binary", "meta.json"
 
 @dataclass(frozen=True)
 class Score:
-    perplexity: float | None  # None: no token to score
-    n_tokens: int  # SentencePiece pieces + one end-of-line per paragraph
+    perplexity: float | None  # per word; None: nothing to score
+    n_words: int  # words + one end-of-paragraph per paragraph
 
 
 class LanguageModel:
@@ -39,17 +39,23 @@ class LanguageModel:
         return self.sp.encode(normalize_line(line), out_type=str)
 
     def paragraph_scores(self, text: str) -> list[tuple[float, int]]:
-        """(log10 probability, tokens incl. </s>) of every non-empty paragraph."""
+        """(log10 probability, words incl. the end of paragraph) of every non-empty
+        paragraph."""
         out = []
         for line in text.split("\n"):
-            pieces = self.tokens(line)
+            normalized = normalize_line(line)
+            pieces = self.sp.encode(normalized, out_type=str)
             if pieces:
-                out.append((self.lm.score(" ".join(pieces), bos=True, eos=True), len(pieces) + 1))
+                logprob = self.lm.score(" ".join(pieces), bos=True, eos=True)
+                out.append((logprob, len(normalized.split()) + 1))
         return out
 
     def score(self, text: str) -> Score:
-        """Document perplexity: 10 ** (-total log10 prob / total tokens), i.e. paragraphs
-        weighted by their token counts, as CCNet computes it."""
+        """Document perplexity per word: 10 ** (-total log10 prob / total words), i.e.
+        paragraphs weighted by their lengths. CCNet divides by SentencePiece pieces; per
+        word the value does not depend on the vocabulary, and the easy pieces inside long
+        words do not dilute it (bench/perplexity.py: AUC vs shuffled text 0.897 per piece,
+        0.942 per word, same model)."""
         scores = self.paragraph_scores(text)
         n = sum(k for _, k in scores)
         if not n:
