@@ -162,7 +162,7 @@ def scale(docs: list[tuple[str, str]], sizes: list[int], spark) -> None:
                 pq.write_table(table, path / f"part-{part:05d}.parquet")
             frame = spark.read.parquet(str(path))
             start = time.perf_counter()
-            _, _, stats, _ = dedup(spark, frame, n, DedupConfig(), Path(tmp), "zstd")
+            stats, _ = dedup(spark, frame, n, DedupConfig(), Path(tmp), "zstd")
             secs = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         heap = (runtime.totalMemory() - runtime.freeMemory()) / 2**20
