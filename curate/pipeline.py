@@ -144,7 +144,7 @@ def _downstream(
     def do_publish() -> dict[str, Any]:
         return {"documents": publish(spark, cfg, out, table, removing, stages)}
 
-    output_settings = cfg.output.model_dump(mode="json", exclude={"dir"})
+    output_settings = cfg.output.model_dump(mode="json", exclude={"dir", "report"})
     n_docs = runner.run("publish", output_settings, do_publish)["documents"]
 
     domains = None
