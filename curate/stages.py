@@ -23,6 +23,7 @@ from pyspark.sql import SparkSession
 from curate import __version__
 from curate.config import ConfigError
 from curate.io.atomic import write_json_atomic
+from curate.io.checksum import file_sha256
 from curate.progress import stage_progress
 
 # The order in which a run executes its stages (disabled ones are passed over).
@@ -58,14 +59,6 @@ def _files_under(value: str) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fingerprint(settings: Any) -> dict[str, str]:
     """An id of every local file, or file in a folder, that a setting names (models,
     lists, benchmarks), so that replacing one invalidates the stage that reads it: the
@@ -90,7 +83,7 @@ def fingerprint(settings: Any) -> dict[str, str]:
     for f in sorted(set(files)):
         st = f.stat()
         if st.st_size <= budget:
-            out[str(f)] = _sha256(f)
+            out[str(f)] = file_sha256(f)
             budget -= st.st_size
         else:
             out[str(f)] = f"size {st.st_size} mtime {st.st_mtime_ns}"
