@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -85,7 +84,6 @@ def extract(
     spark: SparkSession, paths: list[str], cfg: ExtractConfig, work: Path, compression: str
 ) -> StageStats:
     """Extract every input file that has no part yet; count all of them."""
-    t0 = time.time()
     parts = _prepare(work, cfg)
     pending = [p for p in paths if not (parts / part_name(p)).exists()]
     if pending:
@@ -94,7 +92,7 @@ def extract(
         spark.createDataFrame(rdd, "warc_path string").mapInArrow(
             fn, "warc_path string, records bigint"
         ).collect()  # one small row per file
-    return _stage_stats(read_records(spark, work, paths), "extract", time.time() - t0)
+    return _stage_stats(read_records(spark, work, paths))
 
 
 def read_records(spark: SparkSession, work: Path, paths: list[str]) -> DataFrame:
@@ -103,7 +101,7 @@ def read_records(spark: SparkSession, work: Path, paths: list[str]) -> DataFrame
     return spark.read.schema(RECORD_DDL).parquet(*files)
 
 
-def _stage_stats(records: DataFrame, name: str, seconds: float) -> StageStats:
+def _stage_stats(records: DataFrame) -> StageStats:
     rows = (
         records.groupBy("reason")
         .agg(
@@ -123,4 +121,4 @@ def _stage_stats(records: DataFrame, name: str, seconds: float) -> StageStats:
         if errs:
             examples[row["reason"]] = errs
     total = kept + sum(removed.values())
-    return StageStats(name, total, kept, removed, examples, seconds)
+    return StageStats("extract", total, kept, removed, examples)

@@ -33,7 +33,10 @@ from curate.stats import StageStats
 
 
 def _stats(result: dict[str, Any]) -> list[StageStats]:
-    return [StageStats.from_json(s) for s in result["stats"]]
+    """A step's stage counts; the step's time goes to its first stage."""
+    stats = [StageStats.from_json(s) for s in result["stats"]]
+    stats[0].seconds = result["seconds"]
+    return stats
 
 
 def run(
@@ -111,7 +114,7 @@ def _downstream(
     result = runner.run("filter", settings, do_filter)
     filtered = _stats(result)
     # Signals (annotate) and thresholds (filter) of all three filter stages, in the first.
-    filtered[0].seconds = runner.seconds.get("annotate", 0.0) + result["seconds"]
+    filtered[0].seconds += runner.seconds.get("annotate", 0.0)
     stages = [*stages, *filtered]
     reports["perplexity"] = result["report"]
     table = stages_dir / "filter" / "documents"
@@ -133,9 +136,7 @@ def _downstream(
             return {"stats": [st.to_json()], "report": report}
 
         result = runner.run(name, section.model_dump(mode="json"), work)
-        (st,) = _stats(result)
-        st.seconds = result["seconds"]
-        stages = [*stages, st]
+        stages = [*stages, *_stats(result)]
         reports[result["stats"][0]["name"]] = result["report"]
         table = stages_dir / name / "documents"
         if removes:
