@@ -70,15 +70,20 @@ def stage_progress(spark: SparkSession, stage: str, enabled: bool = True) -> Ite
     started = time.time()
     tty = sys.stderr.isatty()
 
+    def show(finished: bool) -> None:
+        line = format_line(stage, group_tasks(spark, group), time.time() - started, finished)
+        # On a terminal the line is redrawn in place until the stage ends.
+        if tty:
+            print(f"\r{line}\033[K", end="\n" if finished else "", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
     def poll() -> None:
         last_log = started
         while not stop.wait(POLL_S):
-            now = time.time()
-            if tty or now - last_log >= LOG_EVERY_S:
-                line = format_line(stage, group_tasks(spark, group), now - started)
-                print(f"\r{line}\033[K" if tty else line, end="" if tty else "\n",
-                      file=sys.stderr, flush=True)  # fmt: skip
-                last_log = now
+            if tty or time.time() - last_log >= LOG_EVERY_S:
+                show(False)
+                last_log = time.time()
 
     thread = threading.Thread(target=poll, name=f"progress-{stage}", daemon=True)
     if enabled:
@@ -89,7 +94,6 @@ def stage_progress(spark: SparkSession, stage: str, enabled: bool = True) -> Ite
         stop.set()
         if enabled:
             thread.join()
-            line = format_line(stage, group_tasks(spark, group), time.time() - started, True)
-            print(f"\r{line}\033[K" if tty else line, file=sys.stderr, flush=True)
+            show(True)
         sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
         sc.setLocalProperty("spark.job.description", None)  # type: ignore[arg-type]
