@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from curate.config import Config
 from curate.io.atomic import write_json_atomic
-from curate.mixture.shards import tokenize
+from curate.mixture.shards import count_tokens
 from curate.perplexity.buckets import resolve_cutoffs
 from curate.quality import flag
 
@@ -29,8 +29,7 @@ def tune(
     now = flag(annotated, current, resolve_cutoffs(current.perplexity, annotated), "now")
     then = flag(annotated, proposed, resolve_cutoffs(proposed.perplexity, annotated), "then")
     both = now.select("id", "url", "text", "now").join(then.select("id", "then"), "id")
-    counted = tokenize(both, proposed.mixture.tokenizer).drop("tokens")
-    counted = counted.localCheckpoint()
+    counted = count_tokens(both, proposed.mixture.tokenizer).localCheckpoint()
     rows = (
         counted.groupBy("now", "then")
         .agg(F.count(F.lit(1)).alias("docs"), F.sum("n_tokens").alias("tokens"))

@@ -27,7 +27,7 @@ _TEXT_FRACTION, _TOKEN_BYTES = 0.35, 2.0
 _TOKENIZERS: dict[str, Any] = {}
 
 
-def _tokenize_partitions(cfg_json: str):
+def _tokenize_partitions(cfg_json: str, with_ids: bool):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         if cfg_json not in _TOKENIZERS:
             _TOKENIZERS[cfg_json] = load_tokenizer(TokenizerConfig.model_validate_json(cfg_json))
@@ -35,21 +35,33 @@ def _tokenize_partitions(cfg_json: str):
         for batch in batches:
             ids = tok.encode_batch([t or "" for t in batch.column("text").to_pylist()])
             lengths = np.array([len(a) for a in ids], dtype=np.int32)
-            offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-            values = np.concatenate(ids) if ids else np.empty(0, dtype=np.int32)
-            tokens = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int32()))
-            yield pa.RecordBatch.from_arrays(
-                [*batch.columns, pa.array(lengths, pa.int32()), tokens],
-                names=[*batch.schema.names, "n_tokens", "tokens"],
-            )
+            columns = [*batch.columns, pa.array(lengths, pa.int32())]
+            names = [*batch.schema.names, "n_tokens"]
+            if with_ids:
+                offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+                values = np.concatenate(ids) if ids else np.empty(0, dtype=np.int32)
+                columns.append(
+                    pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int32()))
+                )
+                names.append("tokens")
+            yield pa.RecordBatch.from_arrays(columns, names=names)
 
     return run
 
 
 def tokenize(docs: DataFrame, cfg: TokenizerConfig) -> DataFrame:
+    """``docs`` + n_tokens and the token ids (``tokens``)."""
     schema = docs.schema.simpleString()[len("struct<") : -1]
     ddl = f"{schema},n_tokens:int,tokens:array<int>"
-    return docs.mapInArrow(_tokenize_partitions(cfg.model_dump_json()), ddl)
+    return docs.mapInArrow(_tokenize_partitions(cfg.model_dump_json(), True), ddl)
+
+
+def count_tokens(docs: DataFrame, cfg: TokenizerConfig) -> DataFrame:
+    """``docs`` + n_tokens only: counting does not ship the token ids to the JVM."""
+    schema = docs.schema.simpleString()[len("struct<") : -1]
+    return docs.mapInArrow(
+        _tokenize_partitions(cfg.model_dump_json(), False), f"{schema},n_tokens:int"
+    )
 
 
 SHARD_SCHEMA = pa.schema(

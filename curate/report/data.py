@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 
 from curate.columns import read_removed
 from curate.config import Config
-from curate.mixture.shards import tokenize
+from curate.mixture.shards import count_tokens
 from curate.quality import rules, stage_of
 
 BINS = 40
@@ -66,15 +66,14 @@ def _histograms(df: DataFrame, columns: dict[str, Column], marks: dict[str, floa
     return out
 
 
-def _signals(docs: DataFrame, cfg: Config) -> dict[str, Any]:
+def _signals(docs: DataFrame, cfg: Config, language_reasons: list[str]) -> dict[str, Any]:
     """Each numeric rule's signal over the documents the quality rules saw (those that
     passed language ID), with its threshold; and language scores over all documents."""
     numeric = [r for r in rules(cfg) if r.op in ("<", ">")]
     columns = {r.name: F.col(r.signal) for r in numeric}
     marks = {r.name: float(r.threshold) for r in numeric}
-    reached = docs.where(
-        F.col("filter_reason").isNull() | ~F.col("filter_reason").startswith("language.")
-    )
+    reason = F.col("filter_reason")
+    reached = docs.where(reason.isNull() | ~reason.isin(*language_reasons))
     out = _histograms(reached, columns, marks)
     for r in numeric:
         if r.name in out:
@@ -92,8 +91,8 @@ def _funnel(
 ) -> list[dict[str, Any]]:
     """Documents and tokens (of the text as extracted) left after each stage."""
     tokens = (
-        tokenize(docs.select("id", "filter_reason", "text"), cfg.mixture.tokenizer)
-        .select("id", "filter_reason", "n_tokens")
+        count_tokens(docs.select("id", "filter_reason", "text"), cfg.mixture.tokenizer)
+        .drop("text")
         .localCheckpoint()
     )
     removed_tokens: dict[str, int] = {}
@@ -155,6 +154,9 @@ def collect(
 ) -> dict[str, Any]:
     """Everything the report shows, as plain JSON-able values."""
     docs = spark.read.parquet(str(out / "stages" / "filter" / "documents"))
+    # The reasons stats.json counts under the language stage (quality.stage_of).
+    language_reasons = [r for st in stats["stages"] if st["name"] == "language"
+                        for r in st["removed"]]  # fmt: skip
     mixture = None
     if manifest is not None:
         mix = manifest["mixture"]
@@ -165,7 +167,7 @@ def collect(
     return {
         "funnel": _funnel(spark, cfg, out, stats, docs),
         "removals": {st["name"]: st["removed"] for st in stats["stages"] if st["removed"]},
-        "signals": _signals(docs, cfg),
+        "signals": _signals(docs, cfg, language_reasons),
         "languages": _languages(docs, cfg),
         "perplexity": _perplexity(docs, (stats.get("perplexity") or {}).get("cutoffs")),
         "clusters": (stats.get("dedup") or {}).get("clusters", {}).get("sizes", {}),
