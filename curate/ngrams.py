@@ -1,7 +1,8 @@
 """Text normalisation and word n-gram hashing shared by dedup and decontamination.
 
-Plain Python and numpy over strings and Arrow arrays. Each distinct word of a batch is
-hashed once (xxh3-64); n-gram hashes combine word hashes for all positions at once.
+Plain Python and numpy: ``normalize`` defines the words; ``curate.wordhash`` computes the
+same words' hashes for a whole Arrow batch in compiled code. Words are hashed with XXH64;
+n-gram hashes combine word hashes for all positions at once.
 """
 
 from __future__ import annotations
@@ -19,13 +20,9 @@ MASK32 = np.uint64(0xFFFFFFFF)
 # An odd 64-bit multiplier for the polynomial combination of word hashes (wraps mod 2^64).
 POLY = np.uint64(0x9E3779B97F4A7C15)
 POLY_INT = int(POLY)
-# The same classes in Python (regex) and Arrow (RE2), so both paths normalise alike.
-_MARK_RE = r"\p{Mn}+"
-_DIGIT_RE = r"\p{Nd}"
-_NON_WORD_RE = r"[^\p{L}\p{N}_]+"
-_MARK = regex.compile(_MARK_RE)
-_DIGIT = regex.compile(_DIGIT_RE)
-_NON_WORD = regex.compile(_NON_WORD_RE)
+MARK = regex.compile(r"\p{Mn}+")
+DIGIT = regex.compile(r"\p{Nd}")
+_NON_WORD = regex.compile(r"[^\p{L}\p{N}_]+")
 # ASCII fast path of normalize: digits to 0, anything but letters and _ to a space.
 _ASCII = str.maketrans(
     {
@@ -61,22 +58,13 @@ def loosen_batch(texts: pa.Array) -> pa.Array:
 def normalize(text: str) -> str:
     """Lower-case (final sigma folded), accents stripped, digits to 0, punctuation and
     whitespace folded."""
-    # Python lowers a word-final capital sigma to "ς", Arrow always to "σ": fold both.
+    # Python lowers a capital sigma to "ς" at the end of a word: folding it to "σ" makes
+    # normalize work character by character, which curate.charfold relies on.
     text = text.lower().replace("ς", "σ")
     if text.isascii():
         return " ".join(text.translate(_ASCII).split())
-    text = _MARK.sub("", unicodedata.normalize("NFD", text))
-    return " ".join(_NON_WORD.sub(" ", _DIGIT.sub("0", text)).split())
-
-
-def normalize_batch(texts: pa.Array) -> pa.Array:
-    """``normalize`` over an Arrow string array, in Arrow's C++ kernels (nulls become "")."""
-    lowered = pc.replace_substring(pc.utf8_lower(pc.fill_null(texts, "")), "ς", "σ")
-    x = pc.utf8_normalize(lowered, form="NFD")
-    x = pc.replace_substring_regex(x, pattern=_MARK_RE, replacement="")
-    x = pc.replace_substring_regex(x, pattern=_DIGIT_RE, replacement="0")
-    x = pc.replace_substring_regex(x, pattern=_NON_WORD_RE, replacement=" ")
-    return pc.utf8_trim_whitespace(x)
+    text = MARK.sub("", unicodedata.normalize("NFD", text))
+    return " ".join(_NON_WORD.sub(" ", DIGIT.sub("0", text)).split())
 
 
 def fold(h: np.ndarray) -> np.ndarray:
@@ -93,31 +81,13 @@ def poly(w: np.ndarray, k: int) -> np.ndarray:
     return h
 
 
-def batch_word_hashes(normalized: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """xxh3-64 of every word of a batch of normalised texts, and each text's word offsets:
-    words are split and dictionary-encoded in Arrow, so each distinct word is hashed once."""
-    lists = pc.utf8_split_whitespace(normalized)
-    flat = pc.list_flatten(lists)
-    parents = pc.list_parent_indices(lists)
-    nonempty = pc.not_equal(flat, "")
-    flat, parents = flat.filter(nonempty), parents.filter(nonempty).to_numpy()
-    counts = np.bincount(parents, minlength=len(normalized))
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    encoded = pc.dictionary_encode(flat)
-    digest = xxhash.xxh3_64_intdigest
-    uniq = encoded.dictionary.to_pylist()
-    table = np.fromiter((digest(u.encode("utf-8")) for u in uniq), dtype=np.uint64, count=len(uniq))
-    w = table[encoded.indices.to_numpy()] if len(flat) else np.empty(0, dtype=np.uint64)
-    return w, offsets
-
-
 def ngram_hashes(w: np.ndarray, n: int) -> np.ndarray:
     """64-bit hash of every window of n consecutive word hashes (none if fewer words)."""
     return poly(w, n) if len(w) >= n else np.empty(0, dtype=np.uint64)
 
 
 def word_hashes(words: Sequence[str]) -> np.ndarray:
-    """xxh3-64 of each word; each distinct word is hashed once."""
-    digest = xxhash.xxh3_64_intdigest
+    """XXH64 of each word; each distinct word is hashed once."""
+    digest = xxhash.xxh64_intdigest
     cache = {w: digest(w.encode("utf-8")) for w in set(words)}
     return np.array([cache[w] for w in words], dtype=np.uint64)

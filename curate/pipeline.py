@@ -14,6 +14,7 @@ from curate import __version__
 from curate.columns import read_kept
 from curate.config import Config
 from curate.decontam.stage import decontaminate
+from curate.dedup.scheme import check_against
 from curate.dedup.stage import dedup
 from curate.extract_stage import extract, read_records
 from curate.filter_stage import annotate, apply_filters, check_signals
@@ -50,6 +51,8 @@ def run(
     started = time.time()
     paths = resolve_inputs(cfg.input, source)
     check_models(cfg.perplexity)
+    if cfg.dedup.enabled:
+        check_against(cfg.dedup)
     if from_stage:
         resolve_stage(from_stage)  # a wrong name fails before Spark starts
     spark = spark or build_session(cfg.spark)
@@ -78,6 +81,8 @@ def refilter(cfg: Config, signals_dir: str | Path, spark: SparkSession | None = 
     started = time.time()
     signals_dir = Path(signals_dir)
     annotated_dir = check_signals(cfg, signals_dir)
+    if cfg.dedup.enabled:
+        check_against(cfg.dedup)
     previous = json.loads((signals_dir / "stats.json").read_text())
     extract_stats = [StageStats.from_json(s) for s in previous["stages"][:1]]
     spark = spark or build_session(cfg.spark)

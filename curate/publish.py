@@ -66,7 +66,7 @@ def publish(
     kept = with_late_columns(read_kept(spark, str(last_table))).select(*OUTPUT_COLUMNS)
     write_documents(kept, out / "documents", _n_files(kept, cfg), compression)
     if cfg.dedup.enabled:
-        write_signatures(spark, out, compression)
+        write_signatures(spark, out, cfg.dedup, compression)
     if cfg.quality.keep_removed:
         removed = None
         for table in removing_tables:

@@ -159,8 +159,8 @@ def test_line_dedup_empty_documents_are_counted(spark, demo_crawl, tmp_path):
 
 
 def test_batch_path_equals_scalar_path():
-    from curate.dedup.minhash import batch_shingle_hashes
-    from curate.ngrams import normalize_batch
+    from curate.dedup.minhash import batch_shingle_hashes, signatures
+    from curate.wordhash import batch_word_hashes
 
     texts = [
         *sample_texts(),
@@ -168,12 +168,32 @@ def test_batch_path_equals_scalar_path():
         "城市图书馆在周末延长了开放时间",
         "Привет, мир! Как дела? ٣ apples",
         "नमस्ते दुनिया, İstanbul ẞ",
-        # Python lower-cases a word-final capital sigma to "ς", Arrow to "σ": both fold.
+        # Python lower-cases a word-final capital sigma to "ς": normalize folds it to "σ".
         "ΕΛΕΥΘΕΡΟΣ ΧΩΡΟΣ και λς",
+        "a" * 300 + " " + "ǅ" * 40,  # a word past XXH64's 32-byte stripes; a 2-letter fold
     ]
-    normalized = normalize_batch(pa.array(texts))
-    assert normalized.to_pylist() == [normalize(t or "") for t in texts]
-    assert normalized[-1].as_py() == "ελευθεροσ χωροσ και λσ"
+    assert normalize(texts[-2]) == "ελευθεροσ χωροσ και λσ"
+    w, word_offsets = batch_word_hashes(pa.array(texts))
     for n in (1, 5):
-        for got, text in zip(batch_shingle_hashes(normalized, n), texts, strict=True):
-            assert np.array_equal(got, shingle_hashes(text or "", n)), text
+        flat, offsets = batch_shingle_hashes(w, word_offsets, n)
+        sigs = signatures(flat, offsets, 64, 3)
+        for i, text in enumerate(texts):
+            expected = shingle_hashes(text or "", n)
+            assert np.array_equal(flat[offsets[i] : offsets[i + 1]], expected), text
+            assert np.array_equal(sigs[i], datasketch_signature(text or "", n, 64, 3)), text
+
+
+def test_dedup_against_refuses_signatures_made_otherwise(tmp_path):
+    from curate.config import ConfigError, DedupConfig
+    from curate.dedup.scheme import check_against, write_scheme
+
+    earlier = tmp_path / "earlier"
+    (earlier / "signatures").mkdir(parents=True)
+    cfg = DedupConfig(against=[str(earlier)])
+    with pytest.raises(ConfigError, match=r"_KEYS\.json not found"):
+        check_against(cfg)
+    write_scheme(earlier / "signatures", DedupConfig(num_perm=64))
+    with pytest.raises(ConfigError, match="num_perm is 64 where this run uses 128"):
+        check_against(cfg)
+    write_scheme(earlier / "signatures", DedupConfig())
+    check_against(cfg)

@@ -8,13 +8,8 @@ import regex
 
 from curate.config import DecontamConfig
 from curate.decontam.index import NgramIndex, item_words
-from curate.ngrams import (
-    batch_word_hashes,
-    loosen_batch,
-    ngram_hashes,
-    normalize_batch,
-    word_hashes,
-)
+from curate.ngrams import loosen_batch, ngram_hashes, word_hashes
+from curate.wordhash import batch_word_hashes
 
 # Word tokens (inner punctuation included) with their offsets: item_words of each token
 # gives the words item_words gives for the whole text.
@@ -23,7 +18,7 @@ _TOKEN = regex.compile(r"[\p{L}\p{N}\p{M}_]+(?:[^\p{L}\p{N}\p{M}_\s]+[\p{L}\p{N}
 
 def batch_matches(texts: pa.Array, index: NgramIndex) -> list[np.ndarray]:
     """For each text, the sorted distinct hashes of its n-grams found in the index."""
-    w, offsets = batch_word_hashes(normalize_batch(loosen_batch(texts)))
+    w, offsets = batch_word_hashes(loosen_batch(texts))
     doc_of_word = np.repeat(np.arange(len(texts)), np.diff(offsets))
     hit_docs, hit_hashes = [], []
     for n in index.lengths:

@@ -1,20 +1,17 @@
-"""Per-document dedup keys over an Arrow batch (pure Python): URL key, content hash,
+"""Per-document dedup keys over an Arrow batch (no Spark): URL key, content hash,
 shingle set and LSH band keys."""
 
 from __future__ import annotations
 
+import itertools
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pyarrow as pa
 import xxhash
 
-from curate.dedup.minhash import (
-    band_keys,
-    batch_shingle_hashes,
-    signature,
-)
-from curate.ngrams import normalize_batch
+from curate.dedup.minhash import band_keys, batch_shingle_hashes, signatures
+from curate.wordhash import batch_word_hashes
 
 KEYS_SCHEMA = pa.schema(
     [
@@ -49,27 +46,28 @@ def url_key(url: str | None) -> str | None:
     return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
-def _hash64(normalized: str) -> int:
-    """xxh3-64 as a signed 64-bit integer (Spark's bigint)."""
-    return xxhash.xxh3_64_intdigest(normalized.encode("utf-8")) - (1 << 63)
+def content_hash(word_hashes: np.ndarray) -> int:
+    """Hash of a document's normalised words (their XXH64 hashes, in order) as a signed
+    64-bit integer (Spark's bigint): equal for texts that normalise alike."""
+    return xxhash.xxh3_64_intdigest(word_hashes.astype("<u8").tobytes()) - (1 << 63)
 
 
 def keys_batch(
     batch: pa.RecordBatch, ngram: int, num_perm: int, seed: int, bands: int, rows: int
 ) -> pa.RecordBatch:
     ids, urls = batch.column("id").to_pylist(), batch.column("url").to_pylist()
-    normalized = normalize_batch(batch.column("text"))
-    shingle_sets = batch_shingle_hashes(normalized, ngram)
+    w, word_offsets = batch_word_hashes(batch.column("text"))
+    hashes, offsets = batch_shingle_hashes(w, word_offsets, ngram)
     out: dict[str, list] = {f.name: [] for f in KEYS_SCHEMA}
-    for doc_id, url, norm, doc_hashes in zip(
-        ids, urls, normalized.to_pylist(), shingle_sets, strict=True
-    ):
-        hashes = np.unique(doc_hashes)
+    sets = [np.unique(hashes[lo:hi]) for lo, hi in itertools.pairwise(offsets.tolist())]
+    set_offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])])
+    flat = np.concatenate(sets) if sets else np.empty(0, dtype=np.uint32)
+    sigs = signatures(flat, set_offsets, num_perm, seed)
+    for i, (doc_id, url, doc_set) in enumerate(zip(ids, urls, sets, strict=True)):
         out["id"].append(doc_id)
         out["url_key"].append(url_key(url))
-        out["content_hash"].append(_hash64(norm))
-        out["n_shingles"].append(int(hashes.size))
-        out["shingle_set"].append(hashes.astype(np.int64).tolist())
-        sig = signature(hashes, num_perm, seed)
-        out["bands"].append(band_keys(sig, bands, rows) if hashes.size else [])
+        out["content_hash"].append(content_hash(w[word_offsets[i] : word_offsets[i + 1]]))
+        out["n_shingles"].append(int(doc_set.size))
+        out["shingle_set"].append(doc_set.astype(np.int64).tolist())
+        out["bands"].append(band_keys(sigs[i], bands, rows) if doc_set.size else [])
     return pa.RecordBatch.from_pydict(out, schema=KEYS_SCHEMA)

@@ -1,10 +1,11 @@
-"""MinHash signatures of word shingles, vectorised with numpy (pure Python, no Spark).
+"""MinHash signatures of word shingles (plain Python, numpy and numba; no Spark).
 
 The signature equals ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash,
 scheme="affine32")`` fed the same shingles: same permutations (numpy RandomState(seed)),
-same MurmurHash3 fmix32 pre-mix, same ``a * h + b mod 2**32``. What is faster is the
-shingle hashing: each distinct word is hashed once (xxh3-64) and n-gram hashes are
-combined for all positions at once instead of one hash call per shingle.
+same MurmurHash3 fmix32 pre-mix, same ``a * h + b mod 2**32``. What is faster: words are
+normalised and hashed in one compiled pass over the Arrow batch (``curate.wordhash``),
+n-gram hashes combine word hashes for all positions at once, and one compiled loop takes
+the minimum per permutation.
 """
 
 from __future__ import annotations
@@ -12,44 +13,40 @@ from __future__ import annotations
 import itertools
 from functools import lru_cache
 
+import numba
 import numpy as np
-import pyarrow as pa
 import xxhash
 from scipy.integrate import quad
 
-from curate.ngrams import (
-    POLY_INT,
-    batch_word_hashes,
-    fold,
-    ngram_hashes,
-    normalize,
-    poly,
-    word_hashes,
-)
+from curate.ngrams import POLY_INT, fold, ngram_hashes, normalize, poly, word_hashes
 
 EMPTY = np.iinfo(np.uint32).max  # datasketch's value for "no shingle seen"
 
 
-def batch_shingle_hashes(normalized: pa.Array, n: int) -> list[np.ndarray]:
-    """``shingle_hashes`` for every normalised text of a batch at once."""
-    w, offsets = batch_word_hashes(normalized)
+def batch_shingle_hashes(
+    w: np.ndarray, word_offsets: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``shingle_hashes`` of every text of a batch from its word hashes and word offsets
+    (``wordhash.batch_word_hashes``), concatenated, and each text's offsets into them."""
     windows = fold(ngram_hashes(w, n))
-    out = []
-    for start, end in itertools.pairwise(offsets):
+    parts, counts = [], np.zeros(len(word_offsets) - 1, dtype=np.int64)
+    for i, (start, end) in enumerate(itertools.pairwise(word_offsets.tolist())):
         if end - start >= n:
-            out.append(windows[start : end - n + 1])
+            parts.append(windows[start : end - n + 1])
         elif end > start:  # shorter than n: one shingle of all its words
-            out.append(fold(poly(w[start:end], end - start)))
+            parts.append(fold(poly(w[start:end], end - start)))
         else:
-            out.append(np.empty(0, dtype=np.uint32))
-    return out
+            continue
+        counts[i] = len(parts[-1])
+    flat = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
+    return flat, np.concatenate([[0], np.cumsum(counts)])
 
 
 def shingle_hash(shingle: tuple[str, ...]) -> int:
     """Hash of one shingle (a tuple of words): the scalar twin of ``shingle_hashes``."""
     h = 0
     for w in shingle:
-        h = (h * POLY_INT + xxhash.xxh3_64_intdigest(w.encode("utf-8"))) & 0xFFFFFFFFFFFFFFFF
+        h = (h * POLY_INT + xxhash.xxh64_intdigest(w.encode("utf-8"))) & 0xFFFFFFFFFFFFFFFF
     return (h ^ (h >> 32)) & 0xFFFFFFFF
 
 
@@ -69,14 +66,28 @@ def shingle_hashes(text: str, n: int) -> np.ndarray:
     return fold(poly(word_hashes(words), min(n, len(words))))
 
 
-def _fmix32(h: np.ndarray) -> np.ndarray:
+@numba.njit(inline="always")
+def _fmix32(h: np.uint32) -> np.uint32:
     """MurmurHash3's 32-bit finalizer (a bijection), as datasketch's affine32 pre-mix."""
-    with np.errstate(over="ignore"):
-        h = h ^ (h >> np.uint32(16))
-        h = h * np.uint32(0x85EBCA6B)
-        h = h ^ (h >> np.uint32(13))
-        h = h * np.uint32(0xC2B2AE35)
-        return h ^ (h >> np.uint32(16))
+    h = np.uint32(h ^ (h >> 16))
+    h = np.uint32(h * np.uint32(0x85EBCA6B))
+    h = np.uint32(h ^ (h >> 13))
+    h = np.uint32(h * np.uint32(0xC2B2AE35))
+    return np.uint32(h ^ (h >> 16))
+
+
+@numba.njit(cache=True)
+def _signatures(
+    hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    sigs = np.full((len(offsets) - 1, len(a)), EMPTY, dtype=np.uint32)
+    for d in range(len(offsets) - 1):
+        sig = sigs[d]
+        for s in range(offsets[d], offsets[d + 1]):
+            mixed = _fmix32(hashes[s])
+            for j in range(len(a)):  # branch-free, so LLVM vectorises it
+                sig[j] = min(sig[j], np.uint32(mixed * a[j] + b[j]))
+    return sigs
 
 
 @lru_cache(maxsize=8)
@@ -88,14 +99,16 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def signature(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
-    """MinHash signature (uint32[num_perm]); all EMPTY for no shingle."""
-    if hashes.size == 0:
-        return np.full(num_perm, EMPTY, dtype=np.uint32)
+def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signatures (uint32[n, num_perm]) of the shingle hashes
+    hashes[offsets[i]:offsets[i + 1]] of each document i; all EMPTY for no shingle."""
     a, b = permutations(num_perm, seed)
-    mixed = _fmix32(np.unique(hashes))[:, None]
-    with np.errstate(over="ignore"):
-        return (mixed * a + b).min(axis=0)
+    return _signatures(hashes.astype(np.uint32, copy=False), offsets, a, b)
+
+
+def signature(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signature (uint32[num_perm]) of one document's shingle hashes."""
+    return signatures(hashes, np.array([0, len(hashes)]), num_perm, seed)[0]
 
 
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[int]:

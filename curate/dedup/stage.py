@@ -20,6 +20,7 @@ from curate.config import DedupConfig
 from curate.dedup.components import connected_components
 from curate.dedup.keys import KEYS_DDL, keys_batch
 from curate.dedup.lines import remove_repeated_lines
+from curate.dedup.scheme import write_scheme
 from curate.io.atomic import atomic_dir
 from curate.stats import StageStats
 
@@ -188,13 +189,15 @@ def dedup(
     return stats, report
 
 
-def write_signatures(spark: SparkSession, out: Path, compression: str) -> None:
-    """OUTPUT/signatures/: dedup keys of the published documents (for dedup.against);
-    documents removed by a later stage (decontamination) are not among them."""
+def write_signatures(spark: SparkSession, out: Path, cfg: DedupConfig, compression: str) -> None:
+    """OUTPUT/signatures/: dedup keys of the published documents (for dedup.against) and
+    how they were made; documents removed by a later stage (decontamination) are not
+    among them."""
     keys = spark.read.parquet(str(out / "stages" / "dedup" / "keys"))
     published = spark.read.parquet(str(out / "documents")).select("id")
     with atomic_dir(out / "signatures") as tmp:
         keys.join(published, "id").write.option("compression", compression).parquet(str(tmp))
+        write_scheme(tmp, cfg)
 
 
 def _cut_repeated_lines(

@@ -1,0 +1,44 @@
+"""What makes the dedup keys of two runs comparable: written next to a run's signatures,
+checked before an earlier run's signatures are used (``dedup.against``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from curate.config import ConfigError, DedupConfig
+
+SCHEME_FILE = "_KEYS.json"
+# Names the word normalisation and the hashes; changes whenever they do, so that keys made
+# by another version are refused instead of silently matching nothing.
+HASHING = "normalize-v1 xxh64-words poly64-shingles affine32-minhash xxh3-bands"
+
+
+def key_scheme(cfg: DedupConfig) -> dict[str, Any]:
+    bands, rows = cfg.banding()
+    return {"hashing": HASHING, "ngram": cfg.ngram, "num_perm": cfg.num_perm,
+            "seed": cfg.seed, "bands": bands, "rows": rows}  # fmt: skip
+
+
+def write_scheme(signatures_dir: Path, cfg: DedupConfig) -> None:
+    (signatures_dir / SCHEME_FILE).write_text(json.dumps(key_scheme(cfg), indent=1) + "\n")
+
+
+def check_against(cfg: DedupConfig) -> None:
+    """Every ``dedup.against`` output has signatures made the way this run makes them."""
+    ours = key_scheme(cfg)
+    for folder in cfg.against:
+        path = Path(folder) / "signatures" / SCHEME_FILE
+        if not path.is_file():
+            raise ConfigError(
+                f"dedup.against: {path} not found: {folder} is not a curate output with "
+                "dedup signatures (or was written by curate < 0.2)"
+            )
+        theirs = json.loads(path.read_text())
+        for key, value in ours.items():
+            if theirs.get(key) != value:
+                raise ConfigError(
+                    f"dedup.against: {path}: {key} is {theirs.get(key)!r} where this run "
+                    f"uses {value!r}; the two runs' signatures cannot be compared"
+                )
