@@ -128,7 +128,9 @@ class DedupConfig(_Strict):
     url: bool = True  # same normalised URL: keep the latest fetch
     exact: bool = True  # same normalised text
     near: bool = True  # MinHash-LSH near-duplicates
-    ngram: int = Field(default=5, ge=1)  # word shingles
+    # Shingles: ngram consecutive words, or characters (of the normalised text).
+    shingles: Literal["words", "chars"] = "words"
+    ngram: int = Field(default=5, ge=1)
     num_perm: int = Field(default=128, ge=2)
     threshold: float = Field(default=0.8, gt=0, lt=1)  # Jaccard
     # Set both to fix the banding (FineWeb: 14 x 8); else chosen from threshold and num_perm.

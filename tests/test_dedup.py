@@ -24,9 +24,11 @@ from curate.pipeline import run
 from tests.conftest import ROOT, demo_config, shared_path
 
 
-def datasketch_signature(text: str, n: int, num_perm: int, seed: int) -> np.ndarray:
+def datasketch_signature(
+    text: str, n: int, num_perm: int, seed: int, unit: str = "words"
+) -> np.ndarray:
     m = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash, scheme="affine32")
-    m.update_batch(shingles(text, n))
+    m.update_batch(shingles(text, n, unit))
     return m.hashvalues
 
 
@@ -57,6 +59,29 @@ def test_signatures_equal_datasketch_on_real_pages():
         assert np.array_equal(
             signature(shingle_hashes(text, 5), 128, 1), datasketch_signature(text, 5, 128, 1)
         )
+
+
+def test_character_shingles():
+    from curate.dedup.minhash import batch_shingle_hashes, batch_token_hashes, signatures
+
+    texts = [*sample_texts()[:40], None, "Ünïcödé ΧΩΡΟΣ", "abc"]
+    w, offsets = batch_token_hashes(pa.array(texts), "chars")
+    flat, shingle_offsets = batch_shingle_hashes(w, offsets, 7)
+    sigs = signatures(flat, shingle_offsets, 64, 5)
+    for i, text in enumerate(texts):
+        text = text or ""
+        assert np.array_equal(flat[shingle_offsets[i] : shingle_offsets[i + 1]],
+                              shingle_hashes(text, 7, "chars")), text  # fmt: skip
+        assert np.array_equal(sigs[i], datasketch_signature(text, 7, 64, 5, "chars")), text
+    assert shingles("Ab, c", 3, "chars") == [("a", "b", " "), ("b", " ", "c")]
+    # One changed letter: words lose 5 of 12 shingles, characters 7 of 50.
+    a = "the quick brown fox jumps over the lazy dog and runs far away"
+    b = a.replace("lazy", "hazy")
+    batch = pa.RecordBatch.from_pydict({"id": ["a", "b"], "url": [None, None], "text": [a, b]})
+    for unit, shared in (("words", 0), ("chars", 1)):
+        bands = keys_batch(batch, 8 if unit == "chars" else 5, 128, 1, 16, 8, unit)
+        band_sets = [set(x) for x in bands.column("bands").to_pylist()]
+        assert (len(band_sets[0] & band_sets[1]) > 0) == bool(shared), unit
 
 
 def test_empty_and_short_texts():

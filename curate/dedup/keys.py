@@ -10,8 +10,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from curate.dedup.minhash import band_keys, batch_shingle_hashes, signatures
-from curate.wordhash import batch_word_hashes
+from curate.dedup.minhash import band_keys, batch_shingle_hashes, batch_token_hashes, signatures
 
 KEYS_SCHEMA = pa.schema(
     [
@@ -46,17 +45,23 @@ def url_key(url: str | None) -> str | None:
     return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
-def content_hash(word_hashes: np.ndarray) -> int:
-    """Hash of a document's normalised words (their XXH64 hashes, in order) as a signed
+def content_hash(token_hashes: np.ndarray) -> int:
+    """Hash of a document's normalised tokens (their XXH64 hashes, in order) as a signed
     64-bit integer (Spark's bigint): equal for texts that normalise alike."""
-    return xxhash.xxh3_64_intdigest(word_hashes.astype("<u8").tobytes()) - (1 << 63)
+    return xxhash.xxh3_64_intdigest(token_hashes.astype("<u8").tobytes()) - (1 << 63)
 
 
 def keys_batch(
-    batch: pa.RecordBatch, ngram: int, num_perm: int, seed: int, bands: int, rows: int
+    batch: pa.RecordBatch,
+    ngram: int,
+    num_perm: int,
+    seed: int,
+    bands: int,
+    rows: int,
+    unit: str = "words",
 ) -> pa.RecordBatch:
     ids, urls = batch.column("id").to_pylist(), batch.column("url").to_pylist()
-    w, word_offsets = batch_word_hashes(batch.column("text"))
+    w, word_offsets = batch_token_hashes(batch.column("text"), unit)
     hashes, offsets = batch_shingle_hashes(w, word_offsets, ngram)
     out: dict[str, list] = {f.name: [] for f in KEYS_SCHEMA}
     sets = [np.unique(hashes[lo:hi]) for lo, hi in itertools.pairwise(offsets.tolist())]

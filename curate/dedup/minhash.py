@@ -1,4 +1,4 @@
-"""MinHash signatures of word shingles (plain Python, numpy and numba; no Spark).
+"""MinHash signatures of word (or character) shingles (Python, numpy, numba; no Spark).
 
 The signature equals ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash,
 scheme="affine32")`` fed the same shingles: same permutations (numpy RandomState(seed)),
@@ -15,10 +15,12 @@ from functools import lru_cache
 
 import numba
 import numpy as np
+import pyarrow as pa
 import xxhash
 from scipy.integrate import quad
 
 from curate.ngrams import POLY_INT, fold, ngram_hashes, normalize, poly, word_hashes
+from curate.wordhash import batch_word_hashes
 
 EMPTY = np.iinfo(np.uint32).max  # datasketch's value for "no shingle seen"
 
@@ -26,8 +28,8 @@ EMPTY = np.iinfo(np.uint32).max  # datasketch's value for "no shingle seen"
 def batch_shingle_hashes(
     w: np.ndarray, word_offsets: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``shingle_hashes`` of every text of a batch from its word hashes and word offsets
-    (``wordhash.batch_word_hashes``), concatenated, and each text's offsets into them."""
+    """``shingle_hashes`` of every text of a batch from its token hashes and offsets
+    (``batch_token_hashes``), concatenated, and each text's offsets into them."""
     windows = fold(ngram_hashes(w, n))
     parts, counts = [], np.zeros(len(word_offsets) - 1, dtype=np.int64)
     for i, (start, end) in enumerate(itertools.pairwise(word_offsets.tolist())):
@@ -43,27 +45,44 @@ def batch_shingle_hashes(
 
 
 def shingle_hash(shingle: tuple[str, ...]) -> int:
-    """Hash of one shingle (a tuple of words): the scalar twin of ``shingle_hashes``."""
+    """Hash of one shingle (a tuple of tokens): the scalar twin of ``shingle_hashes``."""
     h = 0
     for w in shingle:
         h = (h * POLY_INT + xxhash.xxh64_intdigest(w.encode("utf-8"))) & 0xFFFFFFFFFFFFFFFF
     return (h ^ (h >> 32)) & 0xFFFFFFFF
 
 
-def shingles(text: str, n: int) -> list[tuple[str, ...]]:
-    """Word n-grams of the normalised text; a text shorter than n words is one shingle."""
-    words = normalize(text).split()
-    if len(words) < n:
-        return [tuple(words)] if words else []
-    return [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+def tokens(text: str, unit: str = "words") -> list[str]:
+    """What shingles are made of: the normalised text's words, or its characters
+    (``unit="chars"``, the single spaces between words included)."""
+    norm = normalize(text)
+    return norm.split() if unit == "words" else list(norm)
 
 
-def shingle_hashes(text: str, n: int) -> np.ndarray:
-    """uint32 hashes of the text's word n-grams, all positions at once."""
-    words = normalize(text).split()
-    if not words:
+def batch_token_hashes(texts: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """``word_hashes(tokens(text, unit))`` of every text of a batch, concatenated, and each
+    text's offsets into them: words in one compiled pass, characters per text in Python."""
+    if unit == "words":
+        return batch_word_hashes(texts)
+    hashes = [word_hashes(tokens(t or "", unit)) for t in texts.to_pylist()]
+    offsets = np.concatenate([[0], np.cumsum([len(h) for h in hashes])]).astype(np.int64)
+    return (np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)), offsets
+
+
+def shingles(text: str, n: int, unit: str = "words") -> list[tuple[str, ...]]:
+    """n-grams of the text's tokens; a text shorter than n tokens is one shingle."""
+    toks = tokens(text, unit)
+    if len(toks) < n:
+        return [tuple(toks)] if toks else []
+    return [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+
+
+def shingle_hashes(text: str, n: int, unit: str = "words") -> np.ndarray:
+    """uint32 hashes of the text's token n-grams, all positions at once."""
+    toks = tokens(text, unit)
+    if not toks:
         return np.empty(0, dtype=np.uint32)
-    return fold(poly(word_hashes(words), min(n, len(words))))
+    return fold(poly(word_hashes(toks), min(n, len(toks))))
 
 
 @numba.njit(inline="always")

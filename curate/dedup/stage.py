@@ -39,7 +39,7 @@ _CHAIN = "transform(sequence(0, size(ids) - 2), i -> named_struct('a', ids[i], '
 def _keys_partitions(cfg: DedupConfig, bands: int, rows: int):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield keys_batch(batch, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows)
+            yield keys_batch(batch, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows, cfg.shingles)
 
     return run
 
