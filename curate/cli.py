@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -22,6 +23,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="override any config key, e.g. --set extract.timeout_s=2 (repeatable)",
     )
     p.add_argument(
+        "--dedup-against",
+        nargs="+",
+        metavar="DIR",
+        help="output dirs of earlier runs: drop what they already published "
+        "(same as --set dedup.against=[...])",
+    )
+    p.add_argument(
         "--from",
         dest="from_stage",
         metavar="STAGE",
@@ -33,7 +41,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from curate.pipeline import run, summary
 
-    cfg = load_config(args.config, args.overrides, args.input, args.output)
+    overrides = list(args.overrides)
+    if args.dedup_against:
+        overrides.append(f"dedup.against={json.dumps(args.dedup_against)}")
+    cfg = load_config(args.config, overrides, args.input, args.output)
     stats = run(cfg, source=str(args.config), from_stage=args.from_stage)
     print(summary(stats))
     return 0

@@ -30,17 +30,10 @@ def _rotl(x: np.uint64, r: int) -> np.uint64:
 
 
 @numba.njit(inline="always")
-def _read64(buf: np.ndarray, i: int) -> np.uint64:
+def _read_le(buf: np.ndarray, i: int, width: int) -> np.uint64:
+    """The little-endian unsigned integer of buf[i:i + width]."""
     v = np.uint64(0)
-    for k in range(8):
-        v |= np.uint64(buf[i + k]) << np.uint64(8 * k)
-    return v
-
-
-@numba.njit(inline="always")
-def _read32(buf: np.ndarray, i: int) -> np.uint64:
-    v = np.uint64(0)
-    for k in range(4):
+    for k in range(width):
         v |= np.uint64(buf[i + k]) << np.uint64(8 * k)
     return v
 
@@ -62,10 +55,10 @@ def xxh64(buf: np.ndarray, n: int) -> np.uint64:
     if n >= 32:
         v1, v2, v3, v4 = _P1 + _P2, _P2, np.uint64(0), np.uint64(0) - _P1
         while i + 32 <= n:
-            v1 = _round(v1, _read64(buf, i))
-            v2 = _round(v2, _read64(buf, i + 8))
-            v3 = _round(v3, _read64(buf, i + 16))
-            v4 = _round(v4, _read64(buf, i + 24))
+            v1 = _round(v1, _read_le(buf, i, 8))
+            v2 = _round(v2, _read_le(buf, i + 8, 8))
+            v3 = _round(v3, _read_le(buf, i + 16, 8))
+            v4 = _round(v4, _read_le(buf, i + 24, 8))
             i += 32
         h = _rotl(v1, 1) + _rotl(v2, 7) + _rotl(v3, 12) + _rotl(v4, 18)
         h = _merge(_merge(_merge(_merge(h, v1), v2), v3), v4)
@@ -73,10 +66,10 @@ def xxh64(buf: np.ndarray, n: int) -> np.uint64:
         h = _P5
     h += np.uint64(n)
     while i + 8 <= n:
-        h = _rotl(h ^ _round(np.uint64(0), _read64(buf, i)), 27) * _P1 + _P4
+        h = _rotl(h ^ _round(np.uint64(0), _read_le(buf, i, 8)), 27) * _P1 + _P4
         i += 8
     if i + 4 <= n:
-        h = _rotl(h ^ (_read32(buf, i) * _P1), 23) * _P2 + _P3
+        h = _rotl(h ^ (_read_le(buf, i, 4) * _P1), 23) * _P2 + _P3
         i += 4
     while i < n:
         h = _rotl(h ^ (np.uint64(buf[i]) * _P5), 11) * _P1

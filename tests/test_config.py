@@ -80,3 +80,12 @@ def test_cli_reports_config_error_before_spark(tmp_path, capsys):
     assert main(["run", str(cfg_path)]) == 2
     err = capsys.readouterr().err
     assert "input file(s) not found" in err and "missing.warc.gz" in err
+
+
+def test_dedup_against_flag_checked_before_spark(tmp_path, capsys):
+    (tmp_path / "x.warc.gz").write_bytes(b"")
+    cfg_path = write(tmp_path, BASE.format(inp=tmp_path / "x.warc.gz", out=tmp_path / "o"))
+    earlier = tmp_path / "earlier"
+    assert main(["run", str(cfg_path), "--dedup-against", str(earlier)]) == 2
+    err = capsys.readouterr().err
+    assert f"dedup.against: {earlier}/signatures/_KEYS.json not found" in err
