@@ -49,18 +49,23 @@ def signature_speed(texts: list[str]) -> None:
         w, word_offsets = batch_word_hashes(pa.array(batch))
         signatures(*batch_shingle_hashes(w, word_offsets, NGRAM), NUM_PERM, SEED)
 
+    def datasketch(batch: list[str]) -> None:
+        for t in batch:
+            m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=shingle_hash, scheme="affine32")
+            m.update_batch(shingles(t, NGRAM))
+
     start = time.perf_counter()
     ours(texts[:10])  # once per process: numba loads (or compiles) kernels, the fold table
     setup = time.perf_counter() - start
-    start = time.perf_counter()
-    for lo in range(0, len(texts), 1000):  # Arrow batches, as the Spark stage sees them
-        ours(texts[lo : lo + 1000])
-    ours_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for t in texts:
-        m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=shingle_hash, scheme="affine32")
-        m.update_batch(shingles(t, NGRAM))
-    theirs = time.perf_counter() - start
+    # Arrow batches of 1000, as the Spark stage sees them; the two sides take turns going
+    # first, so that a drift in the machine's speed reaches both alike.
+    spent = {ours: 0.0, datasketch: 0.0}
+    for k, lo in enumerate(range(0, len(texts), 1000)):
+        for side in (ours, datasketch)[:: 1 if k % 2 == 0 else -1]:
+            start = time.perf_counter()
+            side(texts[lo : lo + 1000])
+            spent[side] += time.perf_counter() - start
+    ours_s, theirs = spent[ours], spent[datasketch]
     n = len(texts)
     print(f"1. signatures, {n} docs, num_perm={NUM_PERM}, {NGRAM}-grams, one core")
     print(f"   curate     {n / ours_s:>9,.0f} docs/s   (Arrow batches of 1000; "
