@@ -35,9 +35,6 @@ class LanguageModel:
         meta = directory / META_FILE
         self.meta = json.loads(meta.read_text()) if meta.is_file() else {}
 
-    def tokens(self, line: str) -> list[str]:
-        return self.sp.encode(normalize_line(line), out_type=str)
-
     def paragraph_scores(self, text: str) -> list[tuple[float, int]]:
         """(log10 probability, words incl. the end of paragraph) of every non-empty
         paragraph."""
