@@ -20,9 +20,10 @@ MASK32 = np.uint64(0xFFFFFFFF)
 # An odd 64-bit multiplier for the polynomial combination of word hashes (wraps mod 2^64).
 POLY = np.uint64(0x9E3779B97F4A7C15)
 POLY_INT = int(POLY)
-MARK = regex.compile(r"\p{Mn}+")
-DIGIT = regex.compile(r"\p{Nd}")
-_NON_WORD = regex.compile(r"[^\p{L}\p{N}_]+")
+WORD_CHARS = r"\p{L}\p{N}_"
+_MARK = regex.compile(r"\p{Mn}+")
+_DIGIT = regex.compile(r"\p{Nd}")
+_NON_WORD = regex.compile(f"[^{WORD_CHARS}]+")
 # ASCII fast path of normalize: digits to 0, anything but letters and _ to a space.
 _ASCII = str.maketrans(
     {
@@ -55,16 +56,22 @@ def loosen_batch(texts: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(x, pattern=_NUMBER_RE, replacement="0")
 
 
+def fold_chars(text: str, non_word: regex.Pattern = _NON_WORD) -> str:
+    """``normalize`` before whitespace is folded, character by character: lower-cased
+    (final sigma folded), accents stripped, digits to 0, ``non_word`` to a space."""
+    # Python lowers a capital sigma to "ς" at the end of a word: folding it to "σ" makes
+    # this work character by character, which curate.charfold relies on.
+    text = text.lower().replace("ς", "σ")
+    text = _MARK.sub("", unicodedata.normalize("NFD", text))
+    return non_word.sub(" ", _DIGIT.sub("0", text))
+
+
 def normalize(text: str) -> str:
     """Lower-case (final sigma folded), accents stripped, digits to 0, punctuation and
     whitespace folded."""
-    # Python lowers a capital sigma to "ς" at the end of a word: folding it to "σ" makes
-    # normalize work character by character, which curate.charfold relies on.
-    text = text.lower().replace("ς", "σ")
     if text.isascii():
-        return " ".join(text.translate(_ASCII).split())
-    text = MARK.sub("", unicodedata.normalize("NFD", text))
-    return " ".join(_NON_WORD.sub(" ", DIGIT.sub("0", text)).split())
+        return " ".join(text.lower().translate(_ASCII).split())
+    return " ".join(fold_chars(text).split())
 
 
 def fold(h: np.ndarray) -> np.ndarray:

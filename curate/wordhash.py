@@ -153,16 +153,16 @@ def batch_word_hashes(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     first = texts.offset
     offsets = np.frombuffer(offsets_buf, dtype=np.int64)[first : first + len(texts) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf else np.empty(0, dtype=np.uint8)
-    fold_offsets, fold_data = fold_table()
+    fold = fold_table()
     longest = int(np.diff(offsets).max(initial=0))
     # A word is at most the text's code points times the longest folded piece.
-    word = np.empty(longest * int(np.diff(fold_offsets).max()) + 1, dtype=np.uint8)
+    word = np.empty(longest * fold.longest + 1, dtype=np.uint8)
     word_counts = np.zeros(len(texts), dtype=np.int64)
     size = max(longest, (offsets[-1] - offsets[0]) // 4, 1)
     parts, done = [], 0
     while done < len(texts):
         out = np.empty(size, dtype=np.uint64)
-        k, n = _word_hashes(data, offsets, fold_offsets, fold_data, done, out, word_counts, word)
+        k, n = _word_hashes(data, offsets, fold.offsets, fold.data, done, out, word_counts, word)
         parts.append(out[:n])
         done += k
     word_offsets = np.zeros(len(texts) + 1, dtype=np.int64)

@@ -26,7 +26,7 @@ def test_xxh64_equals_xxhash():
 
 
 def test_fold_table_is_normalize_per_code_point():
-    offsets, data = fold_table()
+    offsets, data, _ = fold_table()
     assert len(offsets) == N_CODE_POINTS + 1
     planes_above = range(0x10000, N_CODE_POINTS, 7)
     for cp in [*range(0xD800), *range(0xE000, 0x10000), *planes_above]:
