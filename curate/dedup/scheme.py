@@ -17,9 +17,15 @@ HASHING = "normalize-v1 xxh64-words poly64-shingles affine32-minhash xxh3-bands"
 
 def key_scheme(cfg: DedupConfig) -> dict[str, Any]:
     bands, rows = cfg.banding()
-    return {"hashing": HASHING, "shingles": cfg.shingles, "ngram": cfg.ngram,
-            "num_perm": cfg.num_perm,
-            "seed": cfg.seed, "bands": bands, "rows": rows}  # fmt: skip
+    return {
+        "hashing": HASHING,
+        "shingles": cfg.shingles,
+        "ngram": cfg.ngram,
+        "num_perm": cfg.num_perm,
+        "seed": cfg.seed,
+        "bands": bands,
+        "rows": rows,
+    }
 
 
 def write_scheme(signatures_dir: Path, cfg: DedupConfig) -> None:
