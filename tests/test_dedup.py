@@ -51,14 +51,14 @@ def test_signatures_equal_datasketch(n, num_perm, seed):
         assert np.array_equal(ours, datasketch_signature(text, n, num_perm, seed)), text[:60]
 
 
-def test_signatures_equal_datasketch_on_real_pages():
+@pytest.mark.parametrize("unit, n", [("words", 5), ("chars", 8)])
+def test_signatures_equal_datasketch_on_real_pages(unit, n):
     root = shared_path("pages", "extraction-benchmark")
     truth = json.loads((root / "ground-truth.json").read_text())
     for item in list(truth.values())[:40]:
         text = item["articleBody"]
-        assert np.array_equal(
-            signature(shingle_hashes(text, 5), 128, 1), datasketch_signature(text, 5, 128, 1)
-        )
+        ours = signature(shingle_hashes(text, n, unit), 128, 1)
+        assert np.array_equal(ours, datasketch_signature(text, n, 128, 1, unit))
 
 
 def test_character_shingles():
