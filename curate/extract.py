@@ -7,6 +7,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 
 from lxml import etree
 from lxml.html import (
@@ -18,6 +19,7 @@ from lxml.html import (
 )
 
 from curate.config import ExtractConfig
+from curate.xpath_regex import RegexFreeXPath
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
@@ -70,6 +72,36 @@ def c_class_lookup(parser: etree.HTMLParser) -> Iterator[None]:
         parser.set_element_class_lookup(_PY_LOOKUP)
 
 
+@cache
+def _regex_free_lists() -> list[tuple[list, list, list]]:
+    """(trafilatura's list, its expressions, the same with re:test answered in bulk) for
+    every list of expressions in ``trafilatura.xpaths``."""
+    import trafilatura.xpaths
+
+    swaps = []
+    for value in vars(trafilatura.xpaths).values():
+        if isinstance(value, list) and value and all(isinstance(x, etree.XPath) for x in value):
+            fast = [RegexFreeXPath.of(x) or x for x in value]
+            if any(f is not x for f, x in zip(fast, value, strict=True)):
+                swaps.append((value, list(value), fast))
+    return swaps
+
+
+@contextmanager
+def regex_free_xpaths() -> Iterator[None]:
+    """Have trafilatura use expressions whose re:test predicates are answered in bulk
+    (curate.xpath_regex; same results, tested on real pages) for the duration only: its
+    modules share these list objects, so they are refilled in place and refilled back."""
+    swaps = _regex_free_lists()
+    for shared, _, fast in swaps:
+        shared[:] = fast
+    try:
+        yield
+    finally:
+        for shared, original, _ in swaps:
+            shared[:] = original
+
+
 def make_extractor(cfg: ExtractConfig) -> Callable[[str, str | None], str]:
     """Return ``extract(html, url) -> text`` ('' when the page has no main text)."""
     if cfg.extractor == "resiliparse":
@@ -88,7 +120,7 @@ def make_extractor(cfg: ExtractConfig) -> Callable[[str, str | None], str]:
     from trafilatura.utils import HTML_PARSER
 
     def extract_trafilatura(html: str, url: str | None) -> str:
-        with c_class_lookup(HTML_PARSER):
+        with c_class_lookup(HTML_PARSER), regex_free_xpaths():
             text = trafilatura.extract(
                 html,
                 url=url,

@@ -1,0 +1,129 @@
+"""XPath whose EXSLT ``re:test(@attr, 'pattern')`` predicates are answered from one regex pass
+over the document's distinct attribute values, instead of one Python callback per element.
+
+lxml runs every ``re:test`` through a Python callback: on a page of 400 elements an
+expression with three such tests makes 1,200 round trips through its extension-function
+machinery, most of them to test an empty string. The same answers come cheaper the other way
+round: collect the distinct values of the tested attributes in C, run the regex once per
+distinct value (cached across pages), and hand the matching values to a regex-free
+expression as one delimited string variable:
+
+    re:test(@id|@class, P)  ->  contains($m0, concat(D, string(@id|@class), D))
+
+``string(node-set)`` is the value of the first node in document order, as ``re:test`` reads
+it. A test no value matches becomes ``false()``; the compiled variants are cached per pattern
+of empty tests. Expressions this cannot rewrite exactly (``re:test`` on anything but
+attributes of the context node, other namespaced functions, variables) are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+# Private-use code point as the value delimiter; a document whose attribute values hold it
+# is answered by the original expression.
+DELIM = "\ue000"
+# Per-test cache of value -> match, cleared past this size (ids like "post-123" never repeat).
+_CACHE_LIMIT = 50_000
+
+_RE_TEST = re.compile(
+    r"re:test\(\s*(@[\w-]+(?:\s*\|\s*@[\w-]+)*)\s*,\s*'([^']*)'\s*(?:,\s*'([^']*)'\s*)?\)"
+)
+_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
+# A namespace prefix (not an axis): after rewriting there must be none, as the original's
+# namespace map cannot be read back.
+_PREFIX = re.compile(r"(?<![\w.:-])[A-Za-z_][\w.-]*:(?!:)")
+
+
+@dataclass
+class _Test:
+    attrs: tuple[str, ...]
+    regex: re.Pattern[str]
+    # Values seen so far and those among them the regex matches, across documents.
+    seen: set[str] = field(default_factory=set)
+    hits: set[str] = field(default_factory=set)
+
+    def matching(self, values: set[str]) -> set[str]:
+        if len(self.seen) > _CACHE_LIMIT:
+            self.seen.clear()
+            self.hits.clear()
+        for value in values - self.seen:
+            self.seen.add(value)
+            if self.regex.search(value):
+                self.hits.add(value)
+        found = values & self.hits
+        # string() of an absent attribute is "", which the regex may match
+        if self.regex.search(""):
+            found.add("")
+        return found
+
+
+class RegexFreeXPath:
+    """Callable like the ``etree.XPath`` it replaces, with the same results."""
+
+    def __init__(self, original: etree.XPath, template: str, tests: list[_Test]):
+        self.original = original
+        self.path = original.path
+        self._template = template
+        self._tests = tests
+        # One pass for the values of every tested attribute: a test sees other attributes'
+        # values too, which is harmless, as string(@a) is only ever compared with them.
+        attrs = sorted({a for t in tests for a in t.attrs})
+        self._values = etree.XPath("|".join(f"//@{a}" for a in attrs), smart_strings=False)
+        self._variants: dict[tuple[bool, ...], etree.XPath] = {}
+
+    @classmethod
+    def of(cls, original: etree.XPath) -> RegexFreeXPath | None:
+        """The rewritten expression, or None where ``original`` has nothing to rewrite or
+        could not be rewritten exactly."""
+        tests: list[_Test] = []
+        keys: dict[tuple, int] = {}
+
+        def placeholder(m: re.Match[str]) -> str:
+            attrs = tuple(a.strip()[1:] for a in m.group(1).split("|"))
+            ignore_case = "i" in (m.group(3) or "")
+            key = (attrs, m.group(2), ignore_case)
+            if key not in keys:
+                # The flags lxml's EXSLT implementation compiles with.
+                flags = re.UNICODE | (re.IGNORECASE if ignore_case else 0)
+                keys[key] = len(tests)
+                tests.append(_Test(attrs, re.compile(m.group(2), flags)))
+            return f"{{t{keys[key]}}}"
+
+        path = original.path
+        if "{" in path or "}" in path or "$" in _LITERAL.sub("''", path):
+            return None
+        template = _RE_TEST.sub(lambda m: placeholder(m), path)
+        if not tests or _PREFIX.search(_LITERAL.sub("''", template)):
+            return None
+        return cls(original, template, tests)
+
+    def _variant(self, nonempty: tuple[bool, ...]) -> etree.XPath:
+        xpath = self._variants.get(nonempty)
+        if xpath is None:
+            parts = {}
+            for i, (test, used) in enumerate(zip(self._tests, nonempty, strict=True)):
+                attrs = "|".join(f"@{a}" for a in test.attrs)
+                parts[f"t{i}"] = (
+                    f"contains($m{i}, concat('{DELIM}', string({attrs}), '{DELIM}'))"
+                    if used
+                    else "false()"
+                )
+            xpath = self._variants[nonempty] = etree.XPath(self._template.format(**parts))
+        return xpath
+
+    def __call__(self, tree: etree._Element | etree._ElementTree) -> list:
+        doc = tree if isinstance(tree, etree._ElementTree) else tree.getroottree()
+        # The whole document's values, so that any step the expression takes is covered.
+        values = set(self._values(doc))
+        if DELIM in "".join(values):
+            return self.original(tree)
+        found = [t.matching(values) for t in self._tests]
+        # sorted: the same variable text, whatever the set order
+        variables = {
+            f"m{i}": DELIM + DELIM.join(sorted(f)) + DELIM for i, f in enumerate(found) if f
+        }
+        return self._variant(tuple(bool(f) for f in found))(tree, **variables)

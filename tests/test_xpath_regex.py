@@ -1,0 +1,108 @@
+"""RegexFreeXPath gives the element lists of the lxml re:test expressions it replaces."""
+
+from __future__ import annotations
+
+import gzip
+from copy import deepcopy
+
+import pytest
+from lxml import etree
+from lxml.html import document_fromstring
+
+from curate.decode import decode_html
+from curate.xpath_regex import DELIM, RegexFreeXPath
+from tests.conftest import shared_path
+
+NS = {"re": "http://exslt.org/regular-expressions"}
+
+PAGE = """<html><body>
+<div id="main" class="share-box">first attribute is the id</div>
+<div class="share-box" id="main">first attribute is the class</div>
+<div class="SHARE">upper case</div>
+<div class="\u212aelvin">Kelvin sign, folds to k</div>
+<section><p class="">empty class</p><p>no attributes</p>
+<span style="display:hidden">s</span></section>
+</body></html>"""
+
+
+def both(path: str, tree) -> tuple[list, list]:
+    original = etree.XPath(path, namespaces=NS)
+    fast = RegexFreeXPath.of(original)
+    assert fast is not None, path
+    return original(tree), fast(tree)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".//div[re:test(@id|@class, '^share')]",  # the first attribute in source order
+        ".//div[re:test(@class|@id, '^main')]",
+        ".//*[re:test(@class, 'share', 'i')]",
+        ".//*[re:test(@class, 'kelvin', 'i')]",  # Unicode case folding, as lxml compiles it
+        ".//*[re:test(@class, '^$')]",  # matches the empty string: elements without it too
+        ".//p[re:test(@class, 'x*') and not(re:test(@id, 'y'))]",
+        ".//*[self::div or self::span][re:test(@id|@style, 'hidden') or @lang='en']",
+        "(.//*[re:test(@class, 'box')])[1]",
+        ".//section[.//*[re:test(@style, 'display')]]",
+    ],
+)
+def test_same_elements_as_lxml_re_test(path):
+    tree = document_fromstring(PAGE)
+    original, fast = both(path, tree)
+    assert fast == original
+    # on a detached copy, an inner element and the element tree as the context too
+    copy = deepcopy(tree)
+    assert RegexFreeXPath.of(etree.XPath(path, namespaces=NS))(copy) == both(path, copy)[0]
+    section = tree.find(".//section")
+    assert both(path, section)[1] == both(path, section)[0]
+    assert both(path, tree.getroottree())[1] == both(path, tree.getroottree())[0]
+
+
+def test_matches_are_cached_and_recomputed_per_document():
+    path = etree.XPath(".//div[re:test(@class, '^share')]", namespaces=NS)
+    fast = RegexFreeXPath.of(path)
+    first = document_fromstring("<div class='share'>a</div><div class='other'>b</div>")
+    second = document_fromstring("<div class='other'>a</div><div class='share x'>b</div>")
+    for tree in (first, second, first):
+        assert [d.text for d in fast(tree)] == [d.text for d in path(tree)]
+
+
+def test_values_holding_the_delimiter_are_answered_by_the_original():
+    tree = document_fromstring(f"<div class='a{DELIM}share'>a</div><div class='share'>b</div>")
+    original, fast = both(".//div[re:test(@class, 'share')]", tree)
+    assert [d.text for d in fast] == [d.text for d in original] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".//div[@class='x']",  # nothing to rewrite
+        ".//div[re:test(., 'x')]",  # tests text, not an attribute
+        ".//div[re:test(@class, 'x') or re:match(@id, 'y')]",  # another re: function
+        ".//div[re:test(@class, $pattern)]",
+        ".//div[re:test(@class, 'x') and @class=$v]",  # the expression's own variables
+    ],
+)
+def test_leaves_what_it_cannot_rewrite_exactly(path):
+    assert RegexFreeXPath.of(etree.XPath(path, namespaces=NS)) is None
+
+
+def test_every_trafilatura_expression_on_real_pages():
+    """Each list of expressions trafilatura prunes and selects with, on real pages of two kinds."""
+    import trafilatura.xpaths
+
+    html_dir = shared_path("pages", "extraction-benchmark") / "html"
+    paths = sorted(html_dir.glob("*.html.gz"))[:40]
+    trees = [document_fromstring(decode_html(gzip.decompress(p.read_bytes()))) for p in paths]
+    rewritten = 0
+    for value in vars(trafilatura.xpaths).values():
+        if not (isinstance(value, list) and value and isinstance(value[0], etree.XPath)):
+            continue
+        for expression in value:
+            fast = RegexFreeXPath.of(expression)
+            if fast is None:
+                continue
+            rewritten += 1
+            for tree in trees:
+                assert fast(tree) == expression(tree), expression.path
+    assert rewritten >= 10
