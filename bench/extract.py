@@ -143,15 +143,22 @@ def main() -> int:
     totals = Counter()
     for k, path in enumerate(files):
         sides = ["curate", "datatrove"][:: 1 if k % 2 == 0 else -1]
+        secs = {}
         for side in sides:
             if side == "curate":
-                n, secs = ours([path])
+                n, secs[side] = ours([path])
             elif args.skip_datatrove:
                 continue
             else:
-                n, secs = datatrove_run(folder, [path])
+                n, secs[side] = datatrove_run(folder, [path])
             totals[f"{side} docs"] += n
-            totals[f"{side} s"] += secs
+            totals[f"{side} s"] += secs[side]
+        # per file, so that the machine's drift shows as spread between files
+        line = f"  {path.name}: {n} docs, curate {secs['curate']:.1f} s"
+        if "datatrove" in secs:
+            ratio = secs["datatrove"] / secs["curate"]
+            line += f", datatrove {secs['datatrove']:.1f} s, {ratio:.2f}x"
+        print(line, flush=True)
     for side, label in (("curate", "curate (ingest_file)"),
                         ("datatrove", "datatrove (WarcReader+Traf.)")):  # fmt: skip
         n, secs = totals[f"{side} docs"], totals[f"{side} s"]

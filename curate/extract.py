@@ -19,7 +19,7 @@ from lxml.html import (
 )
 
 from curate.config import ExtractConfig
-from curate.xpath_regex import RegexFreeXPath
+from curate.fast_xpath import FastXPath
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
@@ -73,26 +73,27 @@ def c_class_lookup(parser: etree.HTMLParser) -> Iterator[None]:
 
 
 @cache
-def _regex_free_lists() -> list[tuple[list, list, list]]:
-    """(trafilatura's list, its expressions, the same with re:test answered in bulk) for
-    every list of expressions in ``trafilatura.xpaths``."""
+def _fast_lists() -> list[tuple[list, list, list]]:
+    """(trafilatura's list, its expressions, their curate.fast_xpath rewrites) for every
+    list of expressions in ``trafilatura.xpaths``."""
     import trafilatura.xpaths
 
     swaps = []
     for value in vars(trafilatura.xpaths).values():
         if isinstance(value, list) and value and all(isinstance(x, etree.XPath) for x in value):
-            fast = [RegexFreeXPath.of(x) or x for x in value]
+            fast = [FastXPath.of(x) or x for x in value]
             if any(f is not x for f, x in zip(fast, value, strict=True)):
                 swaps.append((value, list(value), fast))
     return swaps
 
 
 @contextmanager
-def regex_free_xpaths() -> Iterator[None]:
-    """Have trafilatura use expressions whose re:test predicates are answered in bulk
-    (curate.xpath_regex; same results, tested on real pages) for the duration only: its
-    modules share these list objects, so they are refilled in place and refilled back."""
-    swaps = _regex_free_lists()
+def fast_xpaths() -> Iterator[None]:
+    """Have trafilatura use the rewritten expressions of curate.fast_xpath (same results,
+    tested on real pages) for the duration only: its modules share these list objects, so
+    they are refilled in place and refilled back. Threads racing on them are harmless:
+    either set of expressions gives the same results."""
+    swaps = _fast_lists()
     for shared, _, fast in swaps:
         shared[:] = fast
     try:
@@ -120,7 +121,7 @@ def make_extractor(cfg: ExtractConfig) -> Callable[[str, str | None], str]:
     from trafilatura.utils import HTML_PARSER
 
     def extract_trafilatura(html: str, url: str | None) -> str:
-        with c_class_lookup(HTML_PARSER), regex_free_xpaths():
+        with c_class_lookup(HTML_PARSER), fast_xpaths():
             text = trafilatura.extract(
                 html,
                 url=url,

@@ -1,4 +1,4 @@
-"""RegexFreeXPath gives the element lists of the lxml re:test expressions it replaces."""
+"""FastXPath gives the element lists of the lxml re:test expressions it replaces."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from lxml import etree
 from lxml.html import document_fromstring
 
 from curate.decode import decode_html
-from curate.xpath_regex import DELIM, RegexFreeXPath
+from curate.fast_xpath import DELIM, FastXPath, tag_unions
 from tests.conftest import shared_path
 
 NS = {"re": "http://exslt.org/regular-expressions"}
@@ -27,7 +27,7 @@ PAGE = """<html><body>
 
 def both(path: str, tree) -> tuple[list, list]:
     original = etree.XPath(path, namespaces=NS)
-    fast = RegexFreeXPath.of(original)
+    fast = FastXPath.of(original)
     assert fast is not None, path
     return original(tree), fast(tree)
 
@@ -44,6 +44,11 @@ def both(path: str, tree) -> tuple[list, list]:
         ".//*[self::div or self::span][re:test(@id|@style, 'hidden') or @lang='en']",
         "(.//*[re:test(@class, 'box')])[1]",
         ".//section[.//*[re:test(@style, 'display')]]",
+        # tag filters alone, and with the regex tests
+        ".//*[self::div or self::p][@class]",
+        "(.//*[self::p or self::div][not(@id)])[2]|.//*[self::span]",
+        ".//*[self::section or self::div][re:test(@class, 'box', 'i')]/p",
+        ".//*[self::div or self::section][.//*[self::p or self::span][@style]]",
     ],
 )
 def test_same_elements_as_lxml_re_test(path):
@@ -52,7 +57,7 @@ def test_same_elements_as_lxml_re_test(path):
     assert fast == original
     # on a detached copy, an inner element and the element tree as the context too
     copy = deepcopy(tree)
-    assert RegexFreeXPath.of(etree.XPath(path, namespaces=NS))(copy) == both(path, copy)[0]
+    assert FastXPath.of(etree.XPath(path, namespaces=NS))(copy) == both(path, copy)[0]
     section = tree.find(".//section")
     assert both(path, section)[1] == both(path, section)[0]
     assert both(path, tree.getroottree())[1] == both(path, tree.getroottree())[0]
@@ -60,7 +65,7 @@ def test_same_elements_as_lxml_re_test(path):
 
 def test_matches_are_cached_and_recomputed_per_document():
     path = etree.XPath(".//div[re:test(@class, '^share')]", namespaces=NS)
-    fast = RegexFreeXPath.of(path)
+    fast = FastXPath.of(path)
     first = document_fromstring("<div class='share'>a</div><div class='other'>b</div>")
     second = document_fromstring("<div class='other'>a</div><div class='share x'>b</div>")
     for tree in (first, second, first):
@@ -81,10 +86,25 @@ def test_values_holding_the_delimiter_are_answered_by_the_original():
         ".//div[re:test(@class, 'x') or re:match(@id, 'y')]",  # another re: function
         ".//div[re:test(@class, $pattern)]",
         ".//div[re:test(@class, 'x') and @class=$v]",  # the expression's own variables
+        ".//*[self::div or self::p][@class][1]",  # the first per parent: position counts
+        ".//*[self::div][count(p) > 1]",
+        ".//*[self::div][string-length(@id)]",
     ],
 )
 def test_leaves_what_it_cannot_rewrite_exactly(path):
-    assert RegexFreeXPath.of(etree.XPath(path, namespaces=NS)) is None
+    assert FastXPath.of(etree.XPath(path, namespaces=NS)) is None
+
+
+def test_tag_unions_rewrite_only_whole_position_free_filters():
+    assert tag_unions(".//*[self::div or self::p][@a]") == "(.//div|.//p)[@a]"
+    assert tag_unions("(.//*[self::a])[1] | .//*[self::b]/c") == "((.//a))[1] | (.//b)/c"
+    for kept in (
+        ".//*[self::div][@a][last()]",
+        ".//*[self::div or @id]",  # not only names
+        ".//p[@title='.//*[self::div]']",  # inside a string
+        ".//p[.//*[self::div]]",  # a predicate's own path keeps its form
+    ):
+        assert tag_unions(kept) == kept
 
 
 def test_every_trafilatura_expression_on_real_pages():
@@ -99,7 +119,7 @@ def test_every_trafilatura_expression_on_real_pages():
         if not (isinstance(value, list) and value and isinstance(value[0], etree.XPath)):
             continue
         for expression in value:
-            fast = RegexFreeXPath.of(expression)
+            fast = FastXPath.of(expression)
             if fast is None:
                 continue
             rewritten += 1

@@ -1,19 +1,28 @@
-"""XPath whose EXSLT ``re:test(@attr, 'pattern')`` predicates are answered from one regex pass
-over the document's distinct attribute values, instead of one Python callback per element.
+"""Exact rewrites of XPath expressions, as trafilatura writes them, that libxml2 and lxml
+evaluate with less work. The results are the same element lists in the same order.
 
-lxml runs every ``re:test`` through a Python callback: on a page of 400 elements an
-expression with three such tests makes 1,200 round trips through its extension-function
-machinery, most of them to test an empty string. The same answers come cheaper the other way
-round: collect the distinct values of the tested attributes in C, run the regex once per
-distinct value (cached across pages), and hand the matching values to a regex-free
-expression as one delimited string variable:
+1. Tag filters. ``.//*[self::div or self::p][P]`` evaluates one ``self::`` node test per
+   name on every element; ``(.//div|.//p)[P]`` has libxml2 match the names while it walks,
+   2-3x faster for that step. Same nodes, in document order, as long as no later predicate
+   of the step depends on position: one holding a number or a position/count function
+   (``.//*[self::div][P][1]``) is left as it is.
 
-    re:test(@id|@class, P)  ->  contains($m0, concat(D, string(@id|@class), D))
+2. ``re:test(@attr, 'pattern')``. lxml answers each EXSLT ``re:test`` through a Python
+   callback: on a page of 400 elements an expression with three of them makes 1,200 round
+   trips through its extension-function machinery, most of them to test an empty string.
+   The same answers come cheaper the other way round: collect the distinct values of the
+   tested attributes in C, run the regex once per distinct value (cached across pages), and
+   hand the matching values to a regex-free expression as one delimited string variable:
 
-``string(node-set)`` is the value of the first node in document order, as ``re:test`` reads
-it. A test no value matches becomes ``false()``; the compiled variants are cached per pattern
-of empty tests. Expressions this cannot rewrite exactly (``re:test`` on anything but
-attributes of the context node, other namespaced functions, variables) are left as they are.
+       re:test(@id|@class, P)  ->  contains($m0, concat(D, string(@id|@class), D))
+
+   ``string(node-set)`` is the value of the first node in document order, as ``re:test``
+   reads it. A test no value matches becomes ``false()``; the compiled variants are cached
+   per pattern of empty tests.
+
+Expressions neither rewrite applies to, or that cannot be rewritten exactly (``re:test`` on
+anything but attributes, other namespaced functions, the expression's own variables), are
+left as they are.
 """
 
 from __future__ import annotations
@@ -36,6 +45,49 @@ _LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
 # A namespace prefix (not an axis): after rewriting there must be none, as the original's
 # namespace map cannot be read back.
 _PREFIX = re.compile(r"(?<![\w.:-])[A-Za-z_][\w.-]*:(?!:)")
+# A tag filter at the start of a relative path: at the start, or after "(" or "|".
+_TAG_FILTER = re.compile(
+    r"(?:^|(?<=[(|]))(\s*)\.//\*\[\s*(self::[\w-]+(?:\s+or\s+self::[\w-]+)*)\s*\]"
+)
+# What makes a predicate depend on position: a number, or a function of position or size.
+_POSITIONAL = re.compile(
+    r"(?<![\w.-])\d|\b(?:position|last|count|sum|string-length|number|floor|ceiling|round)\s*\("
+)
+
+
+def _blank_literals(path: str) -> str:
+    """``path`` with the inside of every string literal blanked, offsets kept."""
+    return _LITERAL.sub(lambda m: m.group()[0] + "_" * (len(m.group()) - 2) + m.group()[0], path)
+
+
+def _predicates_after(blank: str, i: int) -> list[str]:
+    """The predicates ``[...]`` that follow offset ``i`` of a literal-blanked path."""
+    predicates = []
+    while True:
+        while i < len(blank) and blank[i].isspace():
+            i += 1
+        if i >= len(blank) or blank[i] != "[":
+            return predicates
+        depth, end = 0, i
+        for end in range(i, len(blank)):
+            depth += {"[": 1, "]": -1}.get(blank[end], 0)
+            if depth == 0:
+                break
+        predicates.append(blank[i : end + 1])
+        i = end + 1
+
+
+def tag_unions(path: str) -> str:
+    """``path`` with each position-independent tag filter turned into a union of names."""
+    blank = _blank_literals(path)
+    out, pos = [], 0
+    for m in _TAG_FILTER.finditer(blank):
+        if any(_POSITIONAL.search(p) for p in _predicates_after(blank, m.end())):
+            continue
+        names = re.findall(r"self::([\w-]+)", m.group(2))
+        out += [path[pos : m.start()], m.group(1), "(", "|".join(f".//{n}" for n in names), ")"]
+        pos = m.end()
+    return "".join(out) + path[pos:]
 
 
 @dataclass
@@ -61,7 +113,7 @@ class _Test:
         return found
 
 
-class RegexFreeXPath:
+class FastXPath:
     """Callable like the ``etree.XPath`` it replaces, with the same results."""
 
     def __init__(self, original: etree.XPath, template: str, tests: list[_Test]):
@@ -72,13 +124,20 @@ class RegexFreeXPath:
         # One pass for the values of every tested attribute: a test sees other attributes'
         # values too, which is harmless, as string(@a) is only ever compared with them.
         attrs = sorted({a for t in tests for a in t.attrs})
-        self._values = etree.XPath("|".join(f"//@{a}" for a in attrs), smart_strings=False)
+        self._values = (
+            etree.XPath("|".join(f"//@{a}" for a in attrs), smart_strings=False)
+            if attrs
+            else None
+        )
         self._variants: dict[tuple[bool, ...], etree.XPath] = {}
 
     @classmethod
-    def of(cls, original: etree.XPath) -> RegexFreeXPath | None:
+    def of(cls, original: etree.XPath) -> FastXPath | None:
         """The rewritten expression, or None where ``original`` has nothing to rewrite or
         could not be rewritten exactly."""
+        path = original.path
+        if "{" in path or "}" in path or "$" in _blank_literals(path):
+            return None
         tests: list[_Test] = []
         keys: dict[tuple, int] = {}
 
@@ -93,11 +152,11 @@ class RegexFreeXPath:
                 tests.append(_Test(attrs, re.compile(m.group(2), flags)))
             return f"{{t{keys[key]}}}"
 
-        path = original.path
-        if "{" in path or "}" in path or "$" in _LITERAL.sub("''", path):
+        unions = tag_unions(path)
+        template = _RE_TEST.sub(placeholder, unions)
+        if unions == path and not tests:
             return None
-        template = _RE_TEST.sub(lambda m: placeholder(m), path)
-        if not tests or _PREFIX.search(_LITERAL.sub("''", template)):
+        if _PREFIX.search(_blank_literals(template)):
             return None
         return cls(original, template, tests)
 
@@ -116,6 +175,8 @@ class RegexFreeXPath:
         return xpath
 
     def __call__(self, tree: etree._Element | etree._ElementTree) -> list:
+        if self._values is None:
+            return self._variant(())(tree)
         doc = tree if isinstance(tree, etree._ElementTree) else tree.getroottree()
         # The whole document's values, so that any step the expression takes is covered.
         values = set(self._values(doc))
