@@ -125,9 +125,7 @@ class FastXPath:
         # values too, which is harmless, as string(@a) is only ever compared with them.
         attrs = sorted({a for t in tests for a in t.attrs})
         self._values = (
-            etree.XPath("|".join(f"//@{a}" for a in attrs), smart_strings=False)
-            if attrs
-            else None
+            etree.XPath("|".join(f"//@{a}" for a in attrs), smart_strings=False) if attrs else None
         )
         self._variants: dict[tuple[bool, ...], etree.XPath] = {}
 
