@@ -35,8 +35,9 @@ from lxml import etree
 # Private-use code point as the value delimiter; a document whose attribute values hold it
 # is answered by the original expression.
 DELIM = "\ue000"
-# Per-test cache of value -> match, cleared past this size (ids like "post-123" never repeat).
-_CACHE_LIMIT = 50_000
+# Per-test cache of value -> match, cleared past this size: a site's class names repeat,
+# ids like "post-123" never do, and a Spark Python worker should not grow without bound.
+_CACHE_LIMIT = 10_000
 
 _RE_TEST = re.compile(
     r"re:test\(\s*(@[\w-]+(?:\s*\|\s*@[\w-]+)*)\s*,\s*'([^']*)'\s*(?:,\s*'([^']*)'\s*)?\)"

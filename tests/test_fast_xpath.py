@@ -63,7 +63,10 @@ def test_same_elements_as_lxml_re_test(path):
     assert both(path, tree.getroottree())[1] == both(path, tree.getroottree())[0]
 
 
-def test_matches_are_cached_and_recomputed_per_document():
+@pytest.mark.parametrize("limit", [10_000, 1])
+def test_matches_are_cached_and_recomputed_per_document(monkeypatch, limit):
+    """Across documents, and with the cache cleared on every call (limit 1)."""
+    monkeypatch.setattr("curate.fast_xpath._CACHE_LIMIT", limit)
     path = etree.XPath(".//div[re:test(@class, '^share')]", namespaces=NS)
     fast = FastXPath.of(path)
     first = document_fromstring("<div class='share'>a</div><div class='other'>b</div>")
