@@ -100,13 +100,15 @@ class _Test:
     hits: set[str] = field(default_factory=set)
 
     def matching(self, values: set[str]) -> set[str]:
+        # Ordered so that the extraction time limit (SIGALRM) striking between two lines
+        # leaves the cache true: a value is in `seen` only once its hit is recorded.
         if len(self.seen) > _CACHE_LIMIT:
             self.seen.clear()
             self.hits.clear()
         for value in values - self.seen:
-            self.seen.add(value)
             if self.regex.search(value):
                 self.hits.add(value)
+            self.seen.add(value)
         found = values & self.hits
         # string() of an absent attribute is "", which the regex may match
         if self.regex.search(""):
