@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from copy import deepcopy
 
 import pytest
@@ -73,6 +74,29 @@ def test_matches_are_cached_and_recomputed_per_document(monkeypatch, limit):
     second = document_fromstring("<div class='other'>a</div><div class='share x'>b</div>")
     for tree in (first, second, first):
         assert [d.text for d in fast(tree)] == [d.text for d in path(tree)]
+
+
+def test_a_signal_during_the_regex_leaves_the_cache_true():
+    """The extraction time limit raises from inside a regex search; the value it struck
+    must be tested again next time, not remembered as a miss."""
+    from curate.fast_xpath import _Test
+
+    class Interrupted(Exception):
+        pass
+
+    class StruckOnce:
+        struck = False
+
+        def search(self, value):
+            if not self.struck:
+                self.struck = True
+                raise Interrupted
+            return re.search("^share", value)
+
+    test = _Test(("class",), StruckOnce())
+    with pytest.raises(Interrupted):
+        test.matching({"share"})
+    assert test.matching({"share", "other"}) == {"share"}
 
 
 def test_values_holding_the_delimiter_are_answered_by_the_original():
