@@ -4,8 +4,8 @@ evaluate with less work. The results are the same element lists in the same orde
 1. Tag filters. ``.//*[self::div or self::p][P]`` evaluates one ``self::`` node test per
    name on every element; ``(.//div|.//p)[P]`` has libxml2 match the names while it walks,
    2-3x faster for that step. Same nodes, in document order, as long as no later predicate
-   of the step depends on position: one holding a number or a position/count function
-   (``.//*[self::div][P][1]``) is left as it is.
+   of the step depends on position: one that calls position() or last(), or whose value
+   is a number (``.//*[self::div][P][1]``), leaves the step as it is.
 
 2. ``re:test(@attr, 'pattern')``. lxml answers each EXSLT ``re:test`` through a Python
    callback: on a page of 400 elements an expression with three of them makes 1,200 round
@@ -50,10 +50,8 @@ _PREFIX = re.compile(r"(?<![\w.:-])[A-Za-z_][\w.-]*:(?!:)")
 _TAG_FILTER = re.compile(
     r"(?:^|(?<=[(|]))(\s*)\.//\*\[\s*(self::[\w-]+(?:\s+or\s+self::[\w-]+)*)\s*\]"
 )
-# What makes a predicate depend on position: a number, or a function of position or size.
-_POSITIONAL = re.compile(
-    r"(?<![\w.-])\d|\b(?:position|last|count|sum|string-length|number|floor|ceiling|round)\s*\("
-)
+_POSITION_FUNCTION = re.compile(r"\b(?:position|last)\s*\(")
+_REGEXP_NS = "http://exslt.org/regular-expressions"
 
 
 def _blank_literals(path: str) -> str:
@@ -61,21 +59,34 @@ def _blank_literals(path: str) -> str:
     return _LITERAL.sub(lambda m: m.group()[0] + "_" * (len(m.group()) - 2) + m.group()[0], path)
 
 
-def _predicates_after(blank: str, i: int) -> list[str]:
-    """The predicates ``[...]`` that follow offset ``i`` of a literal-blanked path."""
-    predicates = []
+def _predicates_after(blank: str, i: int) -> list[tuple[int, int]]:
+    """Spans of the predicates' insides, ``[...]``, that follow offset ``i`` of a
+    literal-blanked path."""
+    spans = []
     while True:
         while i < len(blank) and blank[i].isspace():
             i += 1
         if i >= len(blank) or blank[i] != "[":
-            return predicates
+            return spans
         depth, end = 0, i
         for end in range(i, len(blank)):
             depth += {"[": 1, "]": -1}.get(blank[end], 0)
             if depth == 0:
                 break
-        predicates.append(blank[i : end + 1])
+        spans.append((i + 1, end))
         i = end + 1
+
+
+def _positional(predicate: str) -> bool:
+    """Whether a predicate selects by position: it calls position() or last(), or its value
+    is a number (XPath 1.0 types are static, so evaluating it on a bare element tells)."""
+    if _POSITION_FUNCTION.search(_blank_literals(predicate)):
+        return True
+    try:
+        xpath = etree.XPath(predicate, namespaces={"re": _REGEXP_NS})
+        return isinstance(xpath(etree.Element("x")), float)
+    except etree.Error:
+        return True
 
 
 def tag_unions(path: str) -> str:
@@ -83,7 +94,7 @@ def tag_unions(path: str) -> str:
     blank = _blank_literals(path)
     out, pos = [], 0
     for m in _TAG_FILTER.finditer(blank):
-        if any(_POSITIONAL.search(p) for p in _predicates_after(blank, m.end())):
+        if any(_positional(path[a:b]) for a, b in _predicates_after(blank, m.end())):
             continue
         names = re.findall(r"self::([\w-]+)", m.group(2))
         out += [path[pos : m.start()], m.group(1), "(", "|".join(f".//{n}" for n in names), ")"]
