@@ -36,7 +36,7 @@ from curate.dedup.minhash import (
     shingles,
     signatures,
 )
-from curate.wordhash import batch_word_hashes
+from curate.text.wordhash import batch_word_hashes
 
 NUM_PERM, SEED, NGRAM, THRESHOLD = 128, 1, 5, 0.8
 
@@ -95,11 +95,11 @@ def pr(found: set, truth: set) -> tuple[float, float]:
 
 
 def quality(docs: list[tuple[str, str]], spark) -> None:
+    from curate.dedup.stage import _candidate_pairs, _verified
     from datasketch import MinHash, MinHashLSH
     from pyspark.sql import functions as F
 
     from curate.dedup.keys import keys_batch
-    from curate.dedup.stage import _candidate_pairs, _verified
 
     bands, rows = optimal_bands(THRESHOLD, NUM_PERM)
     ids = [d[0] for d in docs]
@@ -148,9 +148,9 @@ def mutate(text: str, rng: random.Random) -> str:
 def scale(docs: list[tuple[str, str]], sizes: list[int], spark) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
+    from curate.dedup.stage import dedup
 
     from curate.config import DedupConfig
-    from curate.dedup.stage import dedup
 
     print("3. scale: dedup stage in local[2] on synthetic documents")
     print(f"   {'docs':>8}{'seconds':>10}{'docs/s':>10}{'py peak MB':>12}{'JVM heap MB':>13}")

@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 from curate.config import ExtractConfig
-from curate.ingest import ingest_file
+from curate.extract.records import ingest_file
 from curate.langid import load_model, predict
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -28,9 +28,9 @@ from collections import Counter
 from pathlib import Path
 
 from curate.config import ExtractConfig
-from curate.decode import decode_html
-from curate.extract import make_extractor
-from curate.ingest import ingest_file
+from curate.extract.decode import decode_html
+from curate.extract.html import make_extractor
+from curate.extract.records import ingest_file
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

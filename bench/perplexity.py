@@ -24,7 +24,7 @@ import numpy as np
 from docs_crawl import FOLDER, SHARED, documents
 
 from curate.config import ExtractConfig
-from curate.ingest import ingest_file
+from curate.extract.records import ingest_file
 from curate.langid import load_model, predict
 from curate.perplexity.model import LanguageModel
 from curate.perplexity.train import TrainOptions, train_lm

@@ -79,20 +79,31 @@ def _train_lm(args: argparse.Namespace) -> int:
     return 0
 
 
-def _calibrate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _annotated(signals: str, st) -> tuple[str, object]:
+    """An earlier run's folder (absolute) and its annotate table."""
+    from curate import storage
+    from curate.runner import load_results
 
+    signals = storage.absolute(signals)
+    results = load_results(st, signals, ["annotate"])
+    if "annotate" not in results:
+        raise ConfigError(f"--signals {signals}: no finished annotate stage there")
+    return signals, results["annotate"].tables["documents"]
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from curate import storage
     from curate.perplexity.buckets import compute_cutoffs, write_cutoffs
     from curate.spark import build_session
+    from curate.tables import read_table
 
     cfg = load_config(args.config, args.overrides)
-    annotated = Path(args.signals) / "stages" / "annotate"
-    if not annotated.is_dir():
-        raise ConfigError(f"--signals {args.signals}: no annotate output ({annotated} missing)")
+    st = storage.use(cfg.storage)
+    signals, annotated = _annotated(args.signals, st)
     spark = build_session(cfg.spark)
-    cutoffs = compute_cutoffs(spark.read.parquet(str(annotated)), args.sample)
-    output = args.output or str(Path(args.signals) / "perplexity_cutoffs.json")
-    write_cutoffs(output, cutoffs, str(annotated))
+    cutoffs = compute_cutoffs(read_table(spark, st, annotated), args.sample)
+    output = args.output or storage.join(signals, "perplexity_cutoffs.json")
+    write_cutoffs(output, cutoffs, annotated.folder)
     for lang, c in cutoffs.items():
         print(f"{lang:<6} p30 {c['p30']:>10.1f}  p60 {c['p60']:>10.1f}  ({c['documents']:,} docs)")
     print(f"cut-offs written to {output}; use them with --set perplexity.cutoffs={output}")
@@ -100,25 +111,33 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from curate.filter_stage import check_signals
+    from curate import storage
+    from curate.pipeline import check_signals
     from curate.spark import build_session
     from curate.tune import table, tune
 
     current = load_config(args.config)
     proposed = load_config(args.config, args.overrides)
-    signals = Path(args.signals)
+    st = storage.use(proposed.storage)
+    signals, annotated = _annotated(args.signals, st)
     for cfg in (current, proposed):
-        check_signals(cfg, signals)
-    report = tune(build_session(proposed.spark), current, proposed, signals, args.samples)
+        check_signals(cfg, st, signals)
+    spark = build_session(proposed.spark)
+    out_dir = storage.join(signals, "tune")
+    report = tune(spark, st, current, proposed, annotated, out_dir, args.samples)
     print(table(report))
     return 0
 
 
-def _mix(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _manifest_uri(given: str) -> str:
+    """A manifest's URI, from itself or from the run folder holding it."""
+    from curate import storage
 
+    uri = storage.absolute(given)
+    return uri if uri.endswith(".json") else storage.join(uri, "manifest.json")
+
+
+def _mix(args: argparse.Namespace) -> int:
     from curate.mixture.manifest import remix
     from curate.mixture.weights import MixtureError, Weighting
 
@@ -126,8 +145,7 @@ def _mix(args: argparse.Namespace) -> int:
     for item in args.weight:
         domain, _, value = item.partition("=")
         manual[domain] = float(value)
-    source = Path(args.output_dir)
-    source = source / "manifest.json" if source.is_dir() else source
+    source = _manifest_uri(args.output_dir)
     try:
         target, manifest = remix(
             source,
@@ -163,7 +181,7 @@ def inspect_table(manifest: dict) -> str:
 def _inspect(args: argparse.Namespace) -> int:
     from curate.mixture.manifest import load_manifest
 
-    print(inspect_table(load_manifest(args.manifest)))
+    print(inspect_table(load_manifest(_manifest_uri(args.manifest))))
     return 0
 
 

@@ -45,6 +45,20 @@ class OutputConfig(_Strict):
     report: bool = True
 
 
+class StorageConfig(_Strict):
+    # S3-compatible endpoint (MinIO, Ceph, R2, moto); default: AWS_ENDPOINT_URL, else AWS.
+    endpoint_url: str | None = None
+    region: str | None = None  # default: AWS_REGION, else us-east-1
+    # Default: the standard AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profile,
+    # instance or pod role). Keys given here travel to the executors inside the job.
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    anonymous: bool = False  # public buckets (Common Crawl's s3://commoncrawl)
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    request_timeout_s: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+
+
 class SparkConfig(_Strict):
     # Used when the job is not launched by spark-submit (which passes its own --master).
     master: str = "local[*]"
@@ -281,6 +295,7 @@ class Config(_Strict):
     input: InputConfig
     output: OutputConfig
     spark: SparkConfig = Field(default_factory=SparkConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)  # type: ignore[valid-type]

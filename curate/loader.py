@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from curate.io.checksum import file_sha256
+from curate import storage
 from curate.mixture.manifest import load_manifest
+from curate.storage import join, use
 
 try:  # torch is optional: the dataset also works as a plain iterable
     from torch.utils.data import IterableDataset as _Base
@@ -64,10 +65,10 @@ def schedule(weights: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
 class _DomainStream:
     """One domain's endless token stream: epochs of shuffled row groups and documents."""
 
-    def __init__(self, name: str, info: dict, base: Path, seed: int, eos: int, seq_len: int):
+    def __init__(self, name: str, info: dict, base: str, seed: int, eos: int, seq_len: int):
         self.name, self.seed, self.eos, self.seq_len = name, seed, eos, seq_len
         self.groups = [
-            (base / shard["path"], shard["sha256"], i, g["rows"], g["tokens"])
+            (join(base, shard["path"]), shard["sha256"], i, g["rows"], g["tokens"])
             for shard in info["shards"]
             for i, g in enumerate(shard["row_groups"])
             if g["rows"]
@@ -78,8 +79,7 @@ class _DomainStream:
         # Row-group order and start offsets of the current epoch (sequences move forward).
         self._current: tuple[int, np.ndarray, np.ndarray] | None = None
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
-        self._verified: set[Path] = set()
-        self._files: dict[Path, pq.ParquetFile] = {}
+        self._files: dict[str, pq.ParquetFile] = {}
 
     def _epoch(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
         if self._current is None or self._current[0] != epoch:
@@ -88,16 +88,16 @@ class _DomainStream:
             self._current = (epoch, order, starts)
         return self._current[1], self._current[2]
 
-    def _open(self, path: Path, sha256: str) -> pq.ParquetFile:
-        if path not in self._verified:
-            if not path.is_file():
-                raise ShardError(f"{path}: shard listed in the manifest is missing")
-            digest = file_sha256(path)
+    def _open(self, uri: str, sha256: str) -> pq.ParquetFile:
+        if uri not in self._files:
+            st = use(None)
+            if not st.is_file(uri):
+                raise ShardError(f"{uri}: shard listed in the manifest is missing")
+            digest = st.sha256(uri)
             if digest != sha256:
-                raise ShardError(f"{path}: sha256 {digest} != manifest {sha256}")
-            self._verified.add(path)
-            self._files[path] = pq.ParquetFile(path)
-        return self._files[path]
+                raise ShardError(f"{uri}: sha256 {digest} != manifest {sha256}")
+            self._files[uri] = pq.ParquetFile(st.open_random(uri))
+        return self._files[uri]
 
     def _group_tokens(self, epoch: int, g: int) -> np.ndarray:
         """Row group g's documents in this epoch's order, EOS after each."""
@@ -150,7 +150,7 @@ class MixtureDataset(_Base):
     ) -> None:
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} not in [0, {world_size})")
-        self.path = Path(manifest)
+        self.path = storage.absolute(str(manifest))
         self.manifest = load_manifest(self.path)
         self.seq_len, self.seed, self.rank, self.world_size = seq_len, seed, rank, world_size
         mixture = self.manifest["mixture"]
@@ -181,7 +181,7 @@ class MixtureDataset(_Base):
         if domain not in self._streams:
             eos = self.manifest["tokenizer"]["eos_id"]
             info = self.manifest["domains"][domain]
-            base = self.path.parent
+            base = storage.parent(self.path)
             self._streams[domain] = _DomainStream(domain, info, base, self.seed, eos, self.seq_len)
         return self._streams[domain]
 

@@ -19,7 +19,9 @@ from curate.config import FILTERS, Config, LanguageConfig, PerplexityConfig
 from curate.langid import load_model, predict
 from curate.perplexity.buckets import bucket_column
 from curate.perplexity.model import load_model as load_lm
+from curate.storage import Storage
 from filters.rules import Rule
+from filters.url import parse_list
 
 _ARROW = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
 _SPARK = {"int64": "bigint", "float64": "double", "bool": "boolean"}
@@ -42,30 +44,19 @@ def annotated_schema(base: pa.Schema) -> pa.Schema:
     return pa.schema(fields)
 
 
-def spark_ddl(schema: pa.Schema) -> str:
-    simple = {
-        pa.string(): "string",
-        pa.int64(): "bigint",
-        pa.int32(): "int",
-        pa.float64(): "double",
-        pa.timestamp("us", tz="UTC"): "timestamp",
-    }
-
-    def ddl(t: pa.DataType) -> str:
-        if pa.types.is_struct(t):
-            inner = ", ".join(f"`{f.name}`: {ddl(f.type)}" for f in t)
-            return f"struct<{inner}>"
-        if pa.types.is_boolean(t):
-            return "boolean"
-        return simple[t]
-
-    return ", ".join(f"`{f.name}` {ddl(f.type)}" for f in schema)
-
-
-def all_filters(cfg: Config) -> dict[str, Any]:
+def all_filters(cfg: Config, st: Storage) -> dict[str, Any]:
     """Every filter, enabled or not: signals are computed for all, so enabling one later
-    needs no new annotate run."""
-    return {name: cls(**getattr(cfg.quality, name).model_dump()) for name, cls in FILTERS.items()}
+    needs no new annotate run. List files named by a filter's ``*_file`` fields are read
+    here, through the storage layer, and merged into the list field of the same name."""
+    out = {}
+    for name, cls in FILTERS.items():
+        fields = getattr(cfg.quality, name).model_dump()
+        for key, path in list(fields.items()):
+            if key.endswith("_file") and path:
+                listed = key.removesuffix("_file")
+                fields[listed] = (*fields[listed], *parse_list(st.read_text(path)))
+        out[name] = cls(**fields)
+    return out
 
 
 def annotate_params(cfg: Config) -> dict[str, Any]:
@@ -73,9 +64,9 @@ def annotate_params(cfg: Config) -> dict[str, Any]:
     params: dict[str, Any] = {"language.model": cfg.language.model}
     if cfg.perplexity.enabled:
         params["perplexity.models"] = dict(sorted(cfg.perplexity.models.items()))
-    for name, filt in all_filters(cfg).items():
-        for field in getattr(filt, "ANNOTATE_FIELDS", ()):
-            value = getattr(filt, field)
+    for name, cls in FILTERS.items():
+        for field in getattr(cls, "ANNOTATE_FIELDS", ()):
+            value = getattr(getattr(cfg.quality, name), field)
             params[f"{name}.{field}"] = list(value) if isinstance(value, tuple) else value
     return params
 
@@ -111,16 +102,10 @@ def rules(cfg: Config) -> list[Rule]:
     return [rule for filt in cfg.quality.filters() for rule in filt.rules()]
 
 
-def _rule_column(rule: Rule) -> Column:
-    value = F.col(rule.signal)
-    if rule.op == "true":
-        failed = value
-    elif rule.op == "<":
-        failed = value < F.lit(rule.threshold)
-    else:
-        failed = value > F.lit(rule.threshold)
-    # A null signal (not applicable) never fails, as in Rule.fails.
-    return F.when(failed, F.lit(rule.name))
+def rule_column(rule: Rule) -> Column:
+    """The rule's name where it fails (its own ``test`` on the column), else null; a null
+    signal gives a null test, which never fails, as in Rule.fails."""
+    return F.when(rule.test(F.col(rule.signal)), F.lit(rule.name))
 
 
 def _language_column(lang_cfg: LanguageConfig) -> list[Column]:
@@ -154,7 +139,7 @@ def _perplexity_column(cfg: PerplexityConfig) -> list[Column]:
 def reason_column(cfg: Config) -> Column:
     """First failing rule (language, then quality filters in order, then perplexity), or
     null. Needs a ``quality_bucket`` column when buckets are filtered."""
-    checks = _language_column(cfg.language) + [_rule_column(r) for r in rules(cfg)]
+    checks = _language_column(cfg.language) + [rule_column(r) for r in rules(cfg)]
     checks += _perplexity_column(cfg.perplexity)
     return F.coalesce(*checks) if checks else F.lit(None).cast("string")
 

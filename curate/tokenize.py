@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from curate.config import ConfigError, TokenizerConfig
-from curate.io.checksum import file_sha256
+from curate.storage import sha256 as file_sha256
 
 # The official sha256 of cl100k_base.tiktoken (the hash tiktoken itself checks).
 KNOWN_BPE_SHA256 = {

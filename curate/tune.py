@@ -5,27 +5,34 @@ change side."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from curate.config import Config
-from curate.io.atomic import write_json_atomic
 from curate.mixture.shards import count_tokens
 from curate.perplexity.buckets import resolve_cutoffs
 from curate.quality import flag
+from curate.storage import Storage, join
+from curate.tables import Table, read_table
 
 SAMPLE_CHARS = 600
 
 
 def tune(
-    spark: SparkSession, current: Config, proposed: Config, signals_dir: Path, samples: int = 20
+    spark: SparkSession,
+    st: Storage,
+    current: Config,
+    proposed: Config,
+    annotate: Table,
+    out_dir: str,
+    samples: int = 20,
 ) -> dict[str, Any]:
-    """Per rule: documents and tokens removed now and under the proposed thresholds; the
-    documents that change side (a sample of each direction) under signals_dir/tune/."""
-    annotated = spark.read.parquet(str(signals_dir / "stages" / "annotate"))
+    """Per rule: documents and tokens removed now and under the proposed thresholds, from
+    the ``annotate`` table of a run; the documents that change side (a sample of each
+    direction) under ``out_dir``."""
+    annotated = read_table(spark, st, annotate)
     now = flag(annotated, current, resolve_cutoffs(current.perplexity, annotated), "now")
     then = flag(annotated, proposed, resolve_cutoffs(proposed.perplexity, annotated), "then")
     both = now.select("id", "url", "text", "now").join(then.select("id", "then"), "id")
@@ -44,8 +51,6 @@ def tune(
             )
             entry[f"docs_{side}"] += r["docs"]
             entry[f"tokens_{side}"] += r["tokens"] or 0
-    out_dir = signals_dir / "tune"
-    out_dir.mkdir(parents=True, exist_ok=True)
     changed = counted.where(~F.col("now").eqNullSafe(F.col("then")))
     report = {"rules": dict(sorted(per_rule.items())), "changed": {}}
     for name, cond in (
@@ -63,10 +68,10 @@ def tune(
             }
             for r in picked.collect()
         ]
-        path = out_dir / f"{name}.jsonl"
-        path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
-        report["changed"][name] = {"documents": changed.where(cond).count(), "sample": str(path)}
-    write_json_atomic(out_dir / "tune.json", report)
+        path = join(out_dir, f"{name}.jsonl")
+        st.write_text(path, "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
+        report["changed"][name] = {"documents": changed.where(cond).count(), "sample": path}
+    st.write_json(join(out_dir, "tune.json"), report)
     return report
 
 

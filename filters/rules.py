@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 Op = Literal["<", ">", "true"]
+# The one definition of each comparison: applied to plain values by ``fails`` and to Spark
+# columns by curate.quality (a Column overloads the same operators).
+OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "true": lambda value, _: value == True,  # noqa: E712 (a Column has no bool())
+}
 
 
 @dataclass(frozen=True)
@@ -16,15 +24,14 @@ class Rule:
     op: Op
     threshold: float | None = None
 
+    def test(self, value: Any) -> Any:
+        """True where ``value`` fails the rule: a plain value or a Spark column."""
+        return OPS[self.op](value, self.threshold)
+
     def fails(self, value: Any) -> bool:
-        """A missing signal (None: not applicable to this document) never fails."""
-        if value is None:
-            return False
-        if self.op == "true":
-            return bool(value)
-        if self.op == "<":
-            return value < self.threshold
-        return value > self.threshold
+        """A missing signal (None: not applicable to this document) never fails, as a null
+        column never does in Spark."""
+        return value is not None and bool(self.test(value))
 
 
 def signal_value(signals: Mapping[str, Mapping[str, Any]], dotted: str) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -13,12 +12,10 @@ from filters.rules import Rule
 _URL_WORDS = re.compile(r"[a-z0-9]+")
 
 
-def load_list(path: str | None) -> frozenset[str]:
-    """One entry per line; blank lines and # comments ignored."""
-    if not path:
-        return frozenset()
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return frozenset(ln.strip().lower() for ln in lines if ln.strip() and not ln.startswith("#"))
+def parse_list(text: str) -> tuple[str, ...]:
+    """A list file's entries: one per line; blank lines and # comments ignored."""
+    lines = (ln.strip() for ln in text.splitlines())
+    return tuple(ln.lower() for ln in lines if ln and not ln.startswith("#"))
 
 
 @dataclass(frozen=True)
@@ -35,6 +32,8 @@ class UrlFilter:
     enabled: bool = True
     # A domain blocks itself and its subdomains (example.com blocks www.example.com).
     blocked_domains: tuple[str, ...] = ()
+    # A list file (one entry a line): read by the annotate stage through the storage layer
+    # and merged into blocked_domains; the filter itself never opens a file.
     blocked_domains_file: str | None = None
     # Whole words of the URL (host and path split on non-alphanumerics).
     blocked_words: tuple[str, ...] = ()
@@ -44,10 +43,8 @@ class UrlFilter:
     def __post_init__(self) -> None:
         domains = {d.lower().lstrip(".") for d in self.blocked_domains}
         words = {w.lower() for w in self.blocked_words}
-        object.__setattr__(
-            self, "_domains", frozenset(domains | load_list(self.blocked_domains_file))
-        )
-        object.__setattr__(self, "_words", frozenset(words | load_list(self.blocked_words_file)))
+        object.__setattr__(self, "_domains", frozenset(domains))
+        object.__setattr__(self, "_words", frozenset(words))
 
     def signals(self, url: str | None) -> dict[str, Any]:
         if not url:

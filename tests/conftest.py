@@ -47,6 +47,16 @@ def demo_truth(demo_crawl) -> dict[str, dict]:
     return {r["id"]: r for r in records}
 
 
+def stage_context(spark, out: Path, sections: dict | None = None):
+    """A runner Context for calling one stage's ``run`` directly, writing under ``out``."""
+    from curate.runner import Context
+    from curate.storage import use
+
+    cfg = Config.model_validate({"input": {"paths": ["-"]}, "output": {"dir": str(out)},
+                                 **(sections or {})})  # fmt: skip
+    return Context(spark, cfg, use(cfg.storage), str(out), [], stage="test")
+
+
 def make_config(inputs: list[str], out: Path, **extract) -> Config:
     return Config.model_validate(
         {

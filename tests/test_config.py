@@ -4,7 +4,7 @@ import pytest
 
 from curate.cli import main
 from curate.config import ConfigError, load_config
-from curate.io.paths import resolve_inputs
+from curate.inputs import resolve_inputs
 
 
 def write(tmp_path: Path, text: str) -> Path:

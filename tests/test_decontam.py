@@ -9,14 +9,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curate.columns import read_kept, read_removed
 from curate.config import BenchmarkSource, ConfigError, DecontamConfig
 from curate.decontam.benchmarks import load_benchmark
 from curate.decontam.index import build_index
 from curate.decontam.match import batch_matches, cut, match_spans
-from curate.decontam.stage import decontaminate
-from curate.ngrams import loosen, loosen_batch
-from tests.conftest import shared_path
+from curate.schema import read_kept, read_removed
+from curate.stages.decontam import Decontam
+from curate.text.ngrams import loosen, loosen_batch
+from tests.conftest import shared_path, stage_context
 
 QUESTION = (
     "A cyclist rides at eighteen kilometres per hour for two and a half hours along the "
@@ -143,9 +143,10 @@ def _docs(spark, texts):
 
 def _decontaminate(spark, texts: list[str], cfg: DecontamConfig, out):
     """The stage on ``texts``: (kept, removed, stats, report) read back from its table."""
-    stats, report = decontaminate(spark, _docs(spark, texts), len(texts), cfg, out, "zstd")
-    table = str(out / "stages" / "decontam" / "documents")
-    return read_kept(spark, table), read_removed(spark, table), stats, report
+    ctx = stage_context(spark, out, {"decontam": cfg.model_dump()})
+    result = Decontam().run(ctx, ctx.write(_docs(spark, texts), "input"))
+    table = result.tables["documents"]
+    return read_kept(ctx, table), read_removed(ctx, table), result.stats, result.report
 
 
 def test_stage_drop_and_common_ngram_rule(spark, tmp_path, toy_file):
@@ -189,7 +190,7 @@ def test_demo_quiz_pages_removed(demo_run, demo_truth):
     assert contaminated == quiz
     docs = pq.read_table(out / "documents").to_pylist()
     assert not any(d["contamination"] for d in docs)
-    report = stats["decontamination"]["benchmarks"]["demo_benchmark"]
+    report = stats["decontam"]["benchmarks"]["demo_benchmark"]
     assert report["documents"] == len(quiz)
     assert report["items_found"] == len({demo_truth[i]["item"] for i in quiz})
 

@@ -19,8 +19,8 @@ from curate.dedup.minhash import (
     shingles,
     signature,
 )
-from curate.ngrams import normalize
 from curate.pipeline import run
+from curate.text.ngrams import normalize
 from tests.conftest import ROOT, demo_config, shared_path
 
 
@@ -137,7 +137,7 @@ def test_dedup_against_an_earlier_run(spark, demo_crawl, demo_run, tmp_path):
     _, earlier = demo_run
     stats = run(demo_config(demo_crawl, tmp_path, [f"dedup.against=['{earlier}']"]), spark=spark)
     dedup = next(s for s in stats["stages"] if s["name"] == "dedup")
-    decontam = next(s for s in stats["stages"] if s["name"] == "decontamination")
+    decontam = next(s for s in stats["stages"] if s["name"] == "decontam")
     # Everything this run would publish was published by the earlier run; what passes dedup
     # is what the earlier run removed after dedup (quiz pages, removed again).
     assert stats["documents"]["rows"] == 0
@@ -185,7 +185,7 @@ def test_line_dedup_empty_documents_are_counted(spark, demo_crawl, tmp_path):
 
 def test_batch_path_equals_scalar_path():
     from curate.dedup.minhash import batch_shingle_hashes, signatures
-    from curate.wordhash import batch_word_hashes
+    from curate.text.wordhash import batch_word_hashes
 
     texts = [
         *sample_texts(),
@@ -210,15 +210,18 @@ def test_batch_path_equals_scalar_path():
 
 def test_dedup_against_refuses_signatures_made_otherwise(tmp_path):
     from curate.config import ConfigError, DedupConfig
-    from curate.dedup.scheme import check_against, write_scheme
+    from curate.dedup.scheme import SCHEME_FILE, check_against, key_scheme
+    from curate.storage import use
 
+    st = use(None)
     earlier = tmp_path / "earlier"
     (earlier / "signatures").mkdir(parents=True)
     cfg = DedupConfig(against=[str(earlier)])
     with pytest.raises(ConfigError, match=r"_KEYS\.json not found"):
-        check_against(cfg)
-    write_scheme(earlier / "signatures", DedupConfig(num_perm=64))
+        check_against(cfg, st)
+    keys = str(earlier / "signatures" / SCHEME_FILE)
+    st.write_json(keys, key_scheme(DedupConfig(num_perm=64)))
     with pytest.raises(ConfigError, match="num_perm is 64 where this run uses 128"):
-        check_against(cfg)
-    write_scheme(earlier / "signatures", DedupConfig())
-    check_against(cfg)
+        check_against(cfg, st)
+    st.write_json(keys, key_scheme(DedupConfig()))
+    check_against(cfg, st)

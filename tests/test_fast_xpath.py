@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 from lxml.html import document_fromstring
 
-from curate.decode import decode_html
-from curate.fast_xpath import DELIM, FastXPath, tag_unions
+from curate.extract.decode import decode_html
+from curate.extract.fast_xpath import DELIM, FastXPath, tag_unions
 from tests.conftest import shared_path
 
 NS = {"re": "http://exslt.org/regular-expressions"}
@@ -64,7 +64,7 @@ def test_same_elements_as_lxml(path):
 @pytest.mark.parametrize("limit", [10_000, 1])
 def test_matches_are_cached_and_recomputed_per_document(monkeypatch, limit):
     """Across documents, and with the cache cleared on every call (limit 1)."""
-    monkeypatch.setattr("curate.fast_xpath._CACHE_LIMIT", limit)
+    monkeypatch.setattr("curate.extract.fast_xpath._CACHE_LIMIT", limit)
     path = etree.XPath(".//div[re:test(@class, '^share')]", namespaces=NS)
     fast = FastXPath.of(path)
     first = document_fromstring("<div class='share'>a</div><div class='other'>b</div>")
@@ -76,7 +76,7 @@ def test_matches_are_cached_and_recomputed_per_document(monkeypatch, limit):
 def test_a_signal_during_the_regex_leaves_the_cache_true():
     """The extraction time limit raises from inside a regex search; the value it struck
     must be tested again next time, not remembered as a miss."""
-    from curate.fast_xpath import _Test
+    from curate.extract.fast_xpath import _Test
 
     class Interrupted(Exception):
         pass

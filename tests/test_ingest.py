@@ -8,10 +8,10 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from curate.config import ExtractConfig
-from curate.decode import DecodeError, decode_html
-from curate.extract import ExtractTimeout, make_extractor, time_limit
-from curate.ingest import document_id, ingest_file
-from curate.io.warc import read_records
+from curate.extract.decode import DecodeError, decode_html
+from curate.extract.html import ExtractTimeout, make_extractor, time_limit
+from curate.extract.records import document_id, ingest_file
+from curate.extract.warc import read_records
 from tests.conftest import shared_path
 
 
@@ -123,7 +123,7 @@ def test_extractors_keep_article_drop_chrome(extractor):
 
 
 def test_trafilatura_text_unchanged_by_speed_ups():
-    """The C element-class lookup and the curate.fast_xpath rewrites change no text, on pages of
+    """The C element-class lookup and the curate.extract.fast_xpath rewrites change no text, on pages of
     the extraction benchmark and on documentation pages (most of which take trafilatura's
     whole-page recovery path), and both are given back after each call."""
     import trafilatura

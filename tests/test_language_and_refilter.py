@@ -6,12 +6,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curate.columns import RECORD_COLUMNS
 from curate.config import FILTERS, Config, ConfigError
-from curate.ingest import RECORD_SCHEMA
+from curate.extract.records import RECORD_SCHEMA
 from curate.langid import load_model, predict
 from curate.pipeline import refilter
 from curate.quality import all_filters, annotate_batch, annotated_schema, reason_column
+from curate.schema import RECORD_COLUMNS
+from curate.storage import use
 from tests.conftest import demo_config, shared_path
 
 
@@ -71,7 +72,9 @@ def test_annotate_batch_adds_signals_and_drops_nothing(demo_crawl, tmp_path):
     rows = {c: [None] * 3 for c in RECORD_COLUMNS}
     rows["text"], rows["url"] = texts, ["https://a.example/x", None, "https://b.example/y"]
     batch = pa.RecordBatch.from_pydict(rows, schema=base)
-    out = annotate_batch(batch, cfg, annotated_schema(base), all_filters(cfg)).to_pylist()
+    out = annotate_batch(
+        batch, cfg, annotated_schema(base), all_filters(cfg, use(None))
+    ).to_pylist()
     assert [r["language"] for r in out] == ["en", None, "de"]
     assert out[0]["gopher_quality"]["n_words"] == 120
     assert out[1]["fineweb"]["n_lines"] == 0

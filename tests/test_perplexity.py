@@ -75,8 +75,8 @@ def test_missing_training_text_is_a_clear_error(tmp_path):
 
 def test_demo_perplexity_columns_buckets_and_pass_through(demo_run, demo_truth):
     stats, out = demo_run
-    report = stats["perplexity"]
-    annotated = pq.read_table(out / "stages" / "annotate").to_pylist()
+    report = stats["filter"]["perplexity"]
+    annotated = pq.read_table(out / "stages" / "annotate" / "documents").to_pylist()
     scored = [d for d in annotated if d["perplexity"] is not None]
     assert {d["language"] for d in scored} == {"en"}
     assert report["scored"] == len(scored)
@@ -102,7 +102,7 @@ def test_demo_perplexity_columns_buckets_and_pass_through(demo_run, demo_truth):
 
 def test_bucket_and_max_filters_through_refilter(spark, demo_run, demo_crawl, tmp_path):
     _, out = demo_run
-    annotated = pq.read_table(out / "stages" / "annotate", columns=["perplexity"])
+    annotated = pq.read_table(out / "stages" / "annotate" / "documents", columns=["perplexity"])
     scored = sorted(p for p in annotated.column(0).to_pylist() if p is not None)
     p30, p60, cap = (scored[len(scored) * k // 6] for k in (2, 4, 1))
     cutoffs = tmp_path / "cutoffs.json"
@@ -113,7 +113,7 @@ def test_bucket_and_max_filters_through_refilter(spark, demo_run, demo_crawl, tm
         f"perplexity.max_perplexity={cap}",
     ]
     stats = refilter(demo_config(demo_crawl, tmp_path / "re", overrides), out, spark=spark)
-    stage = next(s for s in stats["stages"] if s["name"] == "perplexity")
+    stage = next(s for s in stats["funnel"] if s["name"] == "perplexity")
     assert stage["removed"]["perplexity.bucket_not_kept"] > 0
     docs = pq.read_table(tmp_path / "re" / "documents").to_pylist()
     assert docs and all(d["quality_bucket"] == "head" and d["perplexity"] <= cap for d in docs)
@@ -152,5 +152,5 @@ def test_calibrate_perplexity_command(demo_run, tmp_path, capsys):
     # On the whole run, the same percentiles as the run's own "auto" cut-offs.
     assert load_cutoffs(target) == {
         lang: {"p30": c["p30"], "p60": c["p60"]}
-        for lang, c in stats["perplexity"]["cutoffs"].items()
+        for lang, c in stats["filter"]["perplexity"]["cutoffs"].items()
     }

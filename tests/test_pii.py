@@ -176,7 +176,7 @@ def test_demo_pii_pages_scrubbed(demo_run, demo_truth):
 def test_prescan_on_real_common_crawl_pages(scrubber):
     """On real crawled text the windows find exactly what whole documents give."""
     from curate.config import ExtractConfig
-    from curate.ingest import ingest_file
+    from curate.extract.records import ingest_file
     from tests.conftest import shared_path
 
     path = shared_path("warc", "cc", "CC-MAIN-2020-34-sample.warc.gz")

@@ -6,11 +6,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from curate.columns import OUTPUT_COLUMNS
-from curate.io.atomic import atomic_dir
 from curate.pipeline import run
+from curate.schema import OUTPUT_COLUMNS
 from curate.stats import AccountingError, StageStats, check_accounting
-from tests.conftest import demo_config, make_config, shared_path
+from tests.conftest import demo_config, make_config, shared_path, stage_context
 
 
 def documents(out: Path):
@@ -33,7 +32,10 @@ def test_demo_accounting_and_schema(demo_run):
     stats, out = demo_run
     assert_accounting(stats, out)
     assert [st["name"] for st in stats["stages"]] == [
-        "extract", "language", "quality", "perplexity", "dedup", "pii", "decontamination",
+        "extract", "annotate", "filter", "dedup", "pii", "decontam", "publish",
+    ]  # fmt: skip
+    assert [st["name"] for st in stats["funnel"]] == [
+        "extract", "language", "quality", "perplexity", "dedup", "pii", "decontam",
     ]  # fmt: skip
     assert (out / "documents" / "_SUCCESS").exists()
     table = pq.read_table(out / "documents")
@@ -95,7 +97,7 @@ def test_demo_ground_truth(demo_run, demo_truth):
 
 def test_removed_records_keep_reason_and_metadata(demo_run, spark):
     _, out = demo_run
-    stage = spark.read.parquet(str(out / "stages" / "extract" / "parts"))
+    stage = spark.createDataFrame(pq.read_table(out / "stages" / "extract" / "parts"))
     bad = stage.where("reason = 'malformed_record'").collect()
     assert len(bad) == 1 and "demo-crawl-00003.warc.gz" in bad[0]["error"]
     assert stage.where("reason is not null and text is not null").count() == 0
@@ -132,11 +134,12 @@ def test_same_output_whatever_the_partitioning(spark, demo_crawl, demo_run, tmp_
             assert a.equals(b), (sub, name)
 
 
-def test_failed_write_leaves_previous_output(spark, tmp_path):
-    final = tmp_path / "documents"
-    with atomic_dir(final) as tmp:
-        spark.range(10).write.parquet(str(tmp))
-    before = pq.read_table(final).to_pylist()
+def test_failed_write_leaves_the_listed_table(spark, tmp_path):
+    """Readers read only the files a table lists: a write that fails mid-way, leaving
+    files of its own in the same folder, changes nothing they read."""
+    ctx = stage_context(spark, tmp_path)
+    table = ctx.write(spark.range(10), "documents")
+    before = ctx.read(table).collect()
 
     def fail_late(batches):
         for batch in batches:
@@ -144,10 +147,11 @@ def test_failed_write_leaves_previous_output(spark, tmp_path):
                 raise RuntimeError("executor killed mid-write")
             yield batch
 
-    with pytest.raises(Exception, match="executor killed mid-write"), atomic_dir(final) as tmp:
-        spark.range(0, 100, 1, 4).mapInArrow(fail_late, "id long").write.parquet(str(tmp))
-    assert pq.read_table(final).to_pylist() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents"]
+    failing = spark.range(0, 100, 1, 4).mapInArrow(fail_late, "id long")
+    with pytest.raises(Exception, match="executor killed mid-write"):
+        ctx.write(failing, "documents")
+    assert len(list(Path(table.folder).glob("*.parquet"))) > len(table.files)  # leftovers
+    assert ctx.read(table).collect() == before
 
 
 def test_accounting_check_catches_mismatch():

@@ -62,8 +62,8 @@ def test_report_numbers_are_the_runs(demo_run):
     stats, out = demo_run
     data = json.loads((out / "report" / "data.json").read_text())["data"]
     funnel = data["funnel"]
-    assert [f["stage"] for f in funnel] == [s["name"] for s in stats["stages"]]
-    assert [f["documents"] for f in funnel] == [s["out"] for s in stats["stages"]]
+    assert [f["stage"] for f in funnel] == [s["name"] for s in stats["funnel"]]
+    assert [f["documents"] for f in funnel] == [s["out"] for s in stats["funnel"]]
     # Tokens of every extracted document, counted here with the same tokenizer.
     table = pq.read_table(out / "stages" / "filter" / "documents", columns=["text"])
     tok = load_tokenizer(TokenizerConfig(kind="tiktoken", name="cl100k_base"))
@@ -72,5 +72,5 @@ def test_report_numbers_are_the_runs(demo_run):
     assert tokens == sorted(tokens, reverse=True) and tokens[-1] < tokens[0]
     # The language-score histogram holds every extracted document once.
     assert sum(data["signals"]["language_score"]["counts"]) == stats["stages"][0]["out"]
-    assert data["removals"]["dedup"] == stats["stages"][4]["removed"]
+    assert data["removals"]["dedup"] == stats["funnel"][4]["removed"]
     assert data["mixture"].keys() == stats["mixture"]["domains"].keys()

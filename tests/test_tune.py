@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from curate.pipeline import refilter
+from curate.runner import load_results
+from curate.storage import use
 from curate.tune import table, tune
 from tests.conftest import demo_config
 
@@ -13,7 +15,7 @@ FILTER_STAGES = ("language", "quality", "perplexity")
 
 def _removed(stats: dict) -> dict[str, int]:
     out: dict[str, int] = {}
-    for stage in stats["stages"]:
+    for stage in stats["funnel"]:
         if stage["name"] in FILTER_STAGES:
             out.update(stage["removed"])
     return out
@@ -27,7 +29,8 @@ def test_tune_matches_a_real_rerun(spark, demo_run, demo_crawl, tmp_path):
     ]
     current = demo_config(demo_crawl, tmp_path / "now")
     proposed = demo_config(demo_crawl, tmp_path / "new", change)
-    report = tune(spark, current, proposed, out, samples=3)
+    annotate = load_results(use(None), str(out), ["annotate"])["annotate"].tables["documents"]
+    report = tune(spark, use(None), current, proposed, annotate, str(out / "tune"), samples=3)
     rerun = refilter(proposed, out, spark=spark)
     now = {r: e["docs_now"] for r, e in report["rules"].items() if r != "(kept)" and e["docs_now"]}
     new = {
@@ -37,7 +40,7 @@ def test_tune_matches_a_real_rerun(spark, demo_run, demo_crawl, tmp_path):
     assert new == _removed(rerun)
     assert new != now
     kept = report["rules"]["(kept)"]
-    assert kept["docs_then"] == next(s for s in rerun["stages"] if s["name"] == "perplexity")["out"]
+    assert kept["docs_then"] == next(s for s in rerun["funnel"] if s["name"] == "perplexity")["out"]
     assert kept["tokens_now"] > kept["tokens_then"] > 0
     newly = report["changed"]["newly_removed"]
     assert newly["documents"] == kept["docs_now"] - kept["docs_then"]

@@ -8,9 +8,9 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from curate.charfold import N_CODE_POINTS, fold_table
-from curate.ngrams import normalize, word_hashes
-from curate.wordhash import batch_word_hashes, xxh64
+from curate.text.charfold import N_CODE_POINTS, fold_table
+from curate.text.ngrams import normalize, word_hashes
+from curate.text.wordhash import batch_word_hashes, xxh64
 from tests.conftest import shared_path
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curate.decontam.benchmarks import BenchmarkItem
-from curate.ngrams import loosen, ngram_hashes, normalize, poly, word_hashes
+from curate.text.ngrams import loosen, ngram_hashes, normalize, poly, word_hashes
 
 
 @dataclass

@@ -8,8 +8,8 @@ import regex
 
 from curate.config import DecontamConfig
 from curate.decontam.index import NgramIndex, item_words
-from curate.ngrams import loosen_batch, ngram_hashes, word_hashes
-from curate.wordhash import batch_word_hashes
+from curate.text.ngrams import loosen_batch, ngram_hashes, word_hashes
+from curate.text.wordhash import batch_word_hashes
 
 # Word tokens (inner punctuation included) with their offsets: item_words of each token
 # gives the words item_words gives for the whole text.

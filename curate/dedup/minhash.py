@@ -3,7 +3,7 @@
 The signature equals ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash,
 scheme="affine32")`` fed the same shingles: same permutations (numpy RandomState(seed)),
 same MurmurHash3 fmix32 pre-mix, same ``a * h + b mod 2**32``. What is faster: words are
-normalised and hashed in one compiled pass over the Arrow batch (``curate.wordhash``),
+normalised and hashed in one compiled pass over the Arrow batch (``curate.text.wordhash``),
 n-gram hashes combine word hashes for all positions at once, and one compiled loop takes
 the minimum per permutation.
 """
@@ -19,8 +19,8 @@ import pyarrow as pa
 import xxhash
 from scipy.integrate import quad
 
-from curate.ngrams import POLY_INT, fold, ngram_hashes, normalize, poly, word_hashes
-from curate.wordhash import batch_word_hashes
+from curate.text.ngrams import POLY_INT, fold, ngram_hashes, normalize, poly, word_hashes
+from curate.text.wordhash import batch_word_hashes
 
 EMPTY = np.iinfo(np.uint32).max  # datasketch's value for "no shingle seen"
 

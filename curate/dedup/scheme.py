@@ -3,11 +3,10 @@ checked before an earlier run's signatures are used (``dedup.against``)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from curate.config import ConfigError, DedupConfig
+from curate.storage import Storage, absolute, join
 
 SCHEME_FILE = "_KEYS.json"
 # Names the word normalisation and the hashes; changes whenever they do, so that keys made
@@ -28,21 +27,17 @@ def key_scheme(cfg: DedupConfig) -> dict[str, Any]:
     }
 
 
-def write_scheme(signatures_dir: Path, cfg: DedupConfig) -> None:
-    (signatures_dir / SCHEME_FILE).write_text(json.dumps(key_scheme(cfg), indent=1) + "\n")
-
-
-def check_against(cfg: DedupConfig) -> None:
+def check_against(cfg: DedupConfig, st: Storage) -> None:
     """Every ``dedup.against`` output has signatures made the way this run makes them."""
     ours = key_scheme(cfg)
     for folder in cfg.against:
-        path = Path(folder) / "signatures" / SCHEME_FILE
-        if not path.is_file():
+        path = join(absolute(folder), "signatures", SCHEME_FILE)
+        theirs = st.read_json_or_none(path)
+        if theirs is None:
             raise ConfigError(
                 f"dedup.against: {path} not found: {folder} is not a curate output with "
                 "dedup signatures (or was written by curate < 0.2)"
             )
-        theirs = json.loads(path.read_text())
         for key, value in ours.items():
             if theirs.get(key) != value:
                 raise ConfigError(

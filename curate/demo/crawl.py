@@ -28,7 +28,7 @@ from curate.demo.texts import (
     SPAM_LINES,
     TOPICS,
 )
-from curate.ingest import document_id
+from curate.extract.records import document_id
 
 SEED = 20240301
 N_FILES = 4

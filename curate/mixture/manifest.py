@@ -11,8 +11,8 @@ from typing import Any
 
 from curate import __version__
 from curate.config import MixtureConfig
-from curate.io.atomic import write_json_atomic
 from curate.mixture.weights import Weighting, plan
+from curate.storage import Storage, join, parent, use
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
@@ -98,30 +98,30 @@ def validate(manifest: dict[str, Any], source: str = "manifest") -> None:
         raise ValueError(f"{source}: {where}: {exc.message}") from None
 
 
-def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    validate(manifest, str(path))
-    write_json_atomic(path, manifest)
+def write_manifest(uri: str, manifest: dict[str, Any], st: Storage | None = None) -> None:
+    validate(manifest, uri)
+    (st or use(None)).write_json(uri, manifest)
 
 
-def load_manifest(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    manifest = json.loads(path.read_text())
-    validate(manifest, str(path))
+def load_manifest(uri: str | Path, st: Storage | None = None) -> dict[str, Any]:
+    uri = str(uri)
+    manifest = (st or use(None)).read_json(uri)
+    validate(manifest, uri)
     if manifest["id"] != manifest_id(manifest):
-        raise ValueError(f"{path}: id does not match its content (edited by hand?)")
+        raise ValueError(f"{uri}: id does not match its content (edited by hand?)")
     return manifest
 
 
 def remix(
-    path: str | Path, w: Weighting, output: str | Path | None = None
-) -> tuple[Path, dict[str, Any]]:
+    uri: str | Path, w: Weighting, output: str | None = None, st: Storage | None = None
+) -> tuple[str, dict[str, Any]]:
     """A new manifest over the same shards with new weights; it records its parent."""
-    path = Path(path)
-    parent = load_manifest(path)
-    child = {k: v for k, v in parent.items() if k != "id"}
-    child["parent"] = {"path": path.name, "id": parent["id"]}
-    child["mixture"] = mixture_section(parent["domains"], w)
+    uri = str(uri)
+    first = load_manifest(uri, st)
+    child = {k: v for k, v in first.items() if k != "id"}
+    child["parent"] = {"path": uri.rsplit("/", 1)[-1], "id": first["id"]}
+    child["mixture"] = mixture_section(first["domains"], w)
     child["id"] = manifest_id(child)
-    target = Path(output) if output else path.parent / f"manifest-{child['id'][:12]}.json"
-    write_manifest(target, child)
+    target = output or join(parent(uri), f"manifest-{child['id'][:12]}.json")
+    write_manifest(target, child, st)
     return target, child

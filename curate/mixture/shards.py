@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from curate.config import MixtureConfig, TokenizerConfig
-from curate.io.atomic import atomic_dir
-from curate.io.checksum import file_sha256
+from curate.storage import Storage, join
 from curate.tokenize import load_tokenizer
 
 # Bytes of a shard row: text (zstd ~ 1/3) + token ids (int32, zstd ~ 1/2).
@@ -84,12 +82,15 @@ class _ShardWriter:
     pyarrow (not Spark's parquet-mr, whose column metadata order varies between JVMs)
     gives the same bytes for the same rows, so sha256 and the manifest id are stable."""
 
-    def __init__(self, folder: Path, domain: str, shard: int, row_group_bytes: int) -> None:
+    def __init__(
+        self, st: Storage, folder: str, domain: str, shard: int, row_group_bytes: int
+    ) -> None:
         self.domain, self.shard, self.row_group_bytes = domain, shard, row_group_bytes
-        (folder / domain).mkdir(parents=True, exist_ok=True)
+        self.st = st
         self.rel = f"shards/{domain}/part-{shard:05d}.parquet"
-        self.path = folder / domain / f"part-{shard:05d}.parquet"
-        self.writer = pq.ParquetWriter(self.path, SHARD_SCHEMA, compression="zstd")
+        self.uri = join(folder, domain, f"part-{shard:05d}.parquet")
+        self._output = st.open_output(self.uri)
+        self.writer = pq.ParquetWriter(self._output.__enter__(), SHARD_SCHEMA, compression="zstd")
         self.pending: list[pa.RecordBatch] = []
         self.pending_bytes = 0
         self.groups: list[dict[str, int]] = []
@@ -118,18 +119,19 @@ class _ShardWriter:
     def close(self) -> dict[str, Any]:
         self._flush()
         self.writer.close()
+        self._output.__exit__(None, None, None)
         return {
             "domain": self.domain,
             "path": self.rel,
-            "bytes": self.path.stat().st_size,
+            "bytes": self.st.info(self.uri).size,
             "rows": sum(g["rows"] for g in self.groups),
             "tokens": sum(g["tokens"] for g in self.groups),
-            "sha256": file_sha256(self.path),
+            "sha256": self.st.sha256(self.uri),
             "row_groups": self.groups,
         }
 
 
-def _write_partitions(folder: str, row_group_bytes: int):
+def _write_partitions(st: Storage, folder: str, row_group_bytes: int):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         writer: _ShardWriter | None = None
         done: list[dict[str, Any]] = []
@@ -152,7 +154,7 @@ def _write_partitions(folder: str, row_group_bytes: int):
                 if writer is None or (writer.domain, writer.shard) != (domain, shard):
                     if writer is not None:
                         done.append(writer.close())
-                    writer = _ShardWriter(Path(folder), domain, shard, row_group_bytes)
+                    writer = _ShardWriter(st, folder, domain, shard, row_group_bytes)
                 writer.add(rows.slice(start, end - start))
                 start = end
         if writer is not None:
@@ -164,7 +166,7 @@ def _write_partitions(folder: str, row_group_bytes: int):
 
 
 def write_shards(
-    spark: SparkSession, tokenized: DataFrame, cfg: MixtureConfig, out: Path
+    st: Storage, tokenized: DataFrame, cfg: MixtureConfig, folder: str
 ) -> dict[str, dict[str, Any]]:
     """Shards per domain (zstd, ~cfg.shard_mb each, row groups ~cfg.row_group_mb); returns
     per domain its documents, tokens, bytes and shards (with per-row-group tokens)."""
@@ -195,10 +197,9 @@ def write_shards(
         .select(*SHARD_SCHEMA.names, "domain", "shard")
     )
     row_group_bytes = int(cfg.row_group_mb * 1024 * 1024)
-    with atomic_dir(out / "shards") as tmp:
-        shards = laid_out.mapInArrow(
-            _write_partitions(str(tmp), row_group_bytes), SHARD_INFO_DDL
-        ).collect()
+    shards = laid_out.mapInArrow(
+        _write_partitions(st, folder, row_group_bytes), SHARD_INFO_DDL
+    ).collect()
     domains: dict[str, dict[str, Any]] = {}
     for info in sorted((r.asDict(recursive=True) for r in shards), key=lambda r: r["path"]):
         domain = domains.setdefault(

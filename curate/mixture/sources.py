@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import glob
 import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.json as pa_json
@@ -13,20 +11,24 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 
 from curate.config import ConfigError, ExtraSource
+from curate.storage import Storage, basename
 
 SOURCE_DDL = "id string, url string, text string, domain string"
 
 
-def source_files(source: ExtraSource) -> list[str]:
-    files = sorted(glob.glob(source.path))
+def source_files(source: ExtraSource, st: Storage) -> list[str]:
+    files = sorted(st.glob(source.path))
     if not files:
         raise ConfigError(f"mixture.sources ({source.domain}): {source.path} matches no file")
     return files
 
 
-def read_source_file(path: str, source: ExtraSource) -> pa.RecordBatch:
+def read_source_file(path: str, source: ExtraSource, st: Storage) -> pa.RecordBatch:
     """Rows of one file: id (the id column, else blake2b of file name and row), text."""
-    table = pq.read_table(path) if source.format == "parquet" else pa_json.read_json(path)
+    if source.format == "parquet":
+        table = pq.read_table(st.open_random(path))
+    else:
+        table = pa_json.read_json(pa.BufferReader(st.read_bytes(path)))
     if source.text_column not in table.column_names:
         raise ConfigError(f"{path}: no column {source.text_column!r} (mixture.sources.text_column)")
     text = table.column(source.text_column).cast(pa.string())
@@ -35,7 +37,7 @@ def read_source_file(path: str, source: ExtraSource) -> pa.RecordBatch:
             raise ConfigError(f"{path}: no column {source.id_column!r} (mixture.sources.id_column)")
         ids = table.column(source.id_column).cast(pa.string())
     else:
-        name = Path(path).name
+        name = basename(path)
         ids = pa.array(
             [
                 hashlib.blake2b(f"{name}:{i}".encode(), digest_size=16).hexdigest()
@@ -54,15 +56,15 @@ def read_source_file(path: str, source: ExtraSource) -> pa.RecordBatch:
     )
 
 
-def read_sources(spark: SparkSession, sources: list[ExtraSource]) -> DataFrame | None:
-    jobs = [(path, s.model_dump_json()) for s in sources for path in source_files(s)]
+def read_sources(spark: SparkSession, st: Storage, sources: list[ExtraSource]) -> DataFrame | None:
+    jobs = [(path, s.model_dump_json()) for s in sources for path in source_files(s, st)]
     if not jobs:
         return None
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for path, cfg in zip(*batch.to_pydict().values(), strict=True):
-                yield read_source_file(path, ExtraSource.model_validate_json(cfg))
+                yield read_source_file(path, ExtraSource.model_validate_json(cfg), st)
 
     files = spark.createDataFrame(
         spark.sparkContext.parallelize(jobs, len(jobs)), "path string, cfg string"

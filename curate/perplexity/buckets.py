@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from curate.config import ConfigError, PerplexityConfig
-from curate.io.atomic import write_json_atomic
+from curate.storage import StorageError, use
 
 HEAD, MIDDLE = 0.3, 0.6  # head < p30 <= middle < p60 <= tail
 
@@ -33,19 +30,19 @@ def compute_cutoffs(annotated: DataFrame, sample: float, seed: int = 0) -> dict[
     }
 
 
-def write_cutoffs(path: str | Path, cutoffs: dict[str, dict], source: str) -> None:
-    write_json_atomic(Path(path), {"source": source, "languages": cutoffs})
+def write_cutoffs(uri: str, cutoffs: dict[str, dict], source: str) -> None:
+    use(None).write_json(uri, {"source": source, "languages": cutoffs})
 
 
-def load_cutoffs(path: str | Path) -> dict[str, dict]:
+def load_cutoffs(uri: str) -> dict[str, dict]:
     try:
-        data = json.loads(Path(path).read_text())
+        data = use(None).read_json(str(uri))
         return {lang: {"p30": float(c["p30"]), "p60": float(c["p60"])}
                 for lang, c in data["languages"].items()}  # fmt: skip
-    except FileNotFoundError:
-        raise ConfigError(f"perplexity.cutoffs: {path} not found") from None
+    except (FileNotFoundError, StorageError):
+        raise ConfigError(f"perplexity.cutoffs: {uri} not found") from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"perplexity.cutoffs: {path}: not a cut-offs file ({exc})") from None
+        raise ConfigError(f"perplexity.cutoffs: {uri}: not a cut-offs file ({exc})") from None
 
 
 def resolve_cutoffs(cfg: PerplexityConfig, annotated: DataFrame) -> dict[str, dict] | None:

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from curate.config import ConfigError
-from curate.io.checksum import file_sha256
 from curate.perplexity.model import LM_FILE, META_FILE, SP_FILE
 from curate.perplexity.normalize import normalize_line
+from curate.storage import sha256 as file_sha256
 
 # Where `make kenlm` puts lmplz and build_binary; CURATE_KENLM_BIN or PATH otherwise.
 DEFAULT_KENLM_BIN = Path(".cache") / "kenlm" / "bin"

@@ -4,16 +4,16 @@ histograms and counts reach the driver."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from curate.columns import read_removed
 from curate.config import Config
 from curate.mixture.shards import count_tokens
-from curate.quality import rules, stage_of
+from curate.quality import rules
+from curate.runner import Context
+from curate.schema import read_removed
 
 BINS = 40
 TOP_LANGUAGES = 15
@@ -86,31 +86,30 @@ def _signals(docs: DataFrame, cfg: Config, language_reasons: list[str]) -> dict[
     return out
 
 
-def _funnel(
-    spark: SparkSession, cfg: Config, out: Path, stats: dict[str, Any], docs: DataFrame
-) -> list[dict[str, Any]]:
-    """Documents and tokens (of the text as extracted) left after each stage."""
+def _funnel(ctx: Context, stats: dict[str, Any], docs: DataFrame) -> list[dict[str, Any]]:
+    """Documents and tokens (of the text as extracted) left after each funnel step."""
     tokens = (
-        count_tokens(docs.select("id", "filter_reason", "text"), cfg.mixture.tokenizer)
+        count_tokens(docs.select("id", "filter_reason", "text"), ctx.cfg.mixture.tokenizer)
         .drop("text")
         .localCheckpoint()
     )
+    step_of = {r: step["name"] for step in stats["funnel"] for r in step["removed"]}
     removed_tokens: dict[str, int] = {}
     for r in tokens.groupBy("filter_reason").agg(F.sum("n_tokens").alias("t")).collect():
         if r["filter_reason"] is not None:
-            stage = stage_of(r["filter_reason"])
-            removed_tokens[stage] = removed_tokens.get(stage, 0) + (r["t"] or 0)
-    for stage, table in (("dedup", "dedup"), ("decontamination", "decontam")):
-        path = out / "stages" / table / "documents"
-        gone = read_removed(spark, str(path)) if path.is_dir() else None
+            step = step_of[r["filter_reason"]]
+            removed_tokens[step] = removed_tokens.get(step, 0) + (r["t"] or 0)
+    for stage in ("dedup", "decontam"):
+        table = ctx.table(stage)
+        gone = read_removed(ctx, table) if table is not None else None
         if gone is not None:
             joined = gone.select("id").join(tokens.select("id", "n_tokens"), "id")
             removed_tokens[stage] = joined.agg(F.sum("n_tokens")).first()[0] or 0
     total = tokens.agg(F.sum("n_tokens")).first()[0] or 0
     funnel = []
-    for st in stats["stages"]:
-        total -= removed_tokens.get(st["name"], 0)
-        funnel.append({"stage": st["name"], "documents": st["out"], "tokens": total})
+    for step in stats["funnel"]:
+        total -= removed_tokens.get(step["name"], 0)
+        funnel.append({"stage": step["name"], "documents": step["out"], "tokens": total})
     return funnel
 
 
@@ -145,17 +144,12 @@ def _perplexity(docs: DataFrame, cutoffs: dict | None) -> dict[str, Any]:
     }
 
 
-def collect(
-    spark: SparkSession,
-    cfg: Config,
-    out: Path,
-    stats: dict[str, Any],
-    manifest: dict[str, Any] | None,
-) -> dict[str, Any]:
+def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None) -> dict:
     """Everything the report shows, as plain JSON-able values."""
-    docs = spark.read.parquet(str(out / "stages" / "filter" / "documents"))
-    # The reasons stats.json counts under the language stage (quality.stage_of).
-    language_reasons = [r for st in stats["stages"] if st["name"] == "language"
+    cfg = ctx.cfg
+    docs = ctx.read(ctx.table("filter"))
+    # The reasons the funnel counts under its language step.
+    language_reasons = [r for st in stats["funnel"] if st["name"] == "language"
                         for r in st["removed"]]  # fmt: skip
     mixture = None
     if manifest is not None:
@@ -165,13 +159,13 @@ def collect(
             for d, info in manifest["domains"].items()
         }
     return {
-        "funnel": _funnel(spark, cfg, out, stats, docs),
-        "removals": {st["name"]: st["removed"] for st in stats["stages"] if st["removed"]},
+        "funnel": _funnel(ctx, stats, docs),
+        "removals": {st["name"]: st["removed"] for st in stats["funnel"] if st["removed"]},
         "signals": _signals(docs, cfg, language_reasons),
         "languages": _languages(docs, cfg),
-        "perplexity": _perplexity(docs, (stats.get("perplexity") or {}).get("cutoffs")),
+        "perplexity": _perplexity(docs, stats["filter"]["perplexity"]["cutoffs"]),
         "clusters": (stats.get("dedup") or {}).get("clusters", {}).get("sizes", {}),
         "pii": {e: v["found"] for e, v in (stats.get("pii") or {}).get("entities", {}).items()},
-        "contamination": (stats.get("decontamination") or {}).get("benchmarks", {}),
+        "contamination": (stats.get("decontam") or {}).get("benchmarks", {}),
         "mixture": mixture,
     }

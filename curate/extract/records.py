@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from curate.config import ExtractConfig
-from curate.decode import DecodeError, decode_html
-from curate.extract import ExtractTimeout, make_extractor, time_limit
-from curate.io.warc import WarcRecord, read_records
+from curate.extract.decode import DecodeError, decode_html
+from curate.extract.html import ExtractTimeout, make_extractor, time_limit
+from curate.extract.warc import WarcRecord, read_records
+from curate.storage import Storage
 
 RECORD_SCHEMA = pa.schema(
     [
@@ -93,12 +94,13 @@ def ingest_file(
     warc_path: str,
     cfg: ExtractConfig,
     extract: Callable[[str, str | None], str] | None = None,
+    st: Storage | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Read, decode and extract one file; yield record batches of bounded size."""
     extract = extract or make_extractor(cfg)
     rows: dict[str, list] = {f.name: [] for f in RECORD_SCHEMA}
     text_bytes = 0
-    for rec in read_records(warc_path, max_payload=cfg.max_html_bytes):
+    for rec in read_records(warc_path, cfg.max_html_bytes, st):
         text, reason, error = None, rec.reason, rec.error
         if reason is None:
             text, reason, error = _text_of(rec, extract, cfg.timeout_s)

@@ -1,6 +1,6 @@
 """Text normalisation and word n-gram hashing shared by dedup and decontamination.
 
-Plain Python and numpy: ``normalize`` defines the words; ``curate.wordhash`` computes the
+Plain Python and numpy: ``normalize`` defines the words; ``curate.text.wordhash`` computes the
 same words' hashes for a whole Arrow batch in compiled code. Words are hashed with XXH64;
 n-gram hashes combine word hashes for all positions at once.
 """
@@ -60,7 +60,7 @@ def fold_chars(text: str, non_word: regex.Pattern = _NON_WORD) -> str:
     """``normalize`` before whitespace is folded, character by character: lower-cased
     (final sigma folded), accents stripped, digits to 0, ``non_word`` to a space."""
     # Python lowers a capital sigma to "ς" at the end of a word: folding it to "σ" makes
-    # this work character by character, which curate.charfold relies on.
+    # this work character by character, which curate.text.charfold relies on.
     text = text.lower().replace("ς", "σ")
     text = _MARK.sub("", unicodedata.normalize("NFD", text))
     return non_word.sub(" ", _DIGIT.sub("0", text))

@@ -1,4 +1,4 @@
-"""The dedup stage on Spark: URL, exact and MinHash-LSH near-duplicates, in that order.
+"""dedup: repeated lines, then URL, exact and MinHash-LSH near-duplicates, in that order.
 
 Every removal names its survivor (``duplicate_of``); the survivor of a group is the first
 document by ``dedup.keep_order`` (documents of earlier runs given by ``dedup.against``
@@ -9,20 +9,22 @@ the driver but per-reason counts and the cluster size histogram.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from curate.config import DedupConfig
+from curate import storage
+from curate.config import Config, DedupConfig
 from curate.dedup.components import connected_components
 from curate.dedup.keys import KEYS_DDL, keys_batch
 from curate.dedup.lines import remove_repeated_lines
-from curate.dedup.scheme import write_scheme
-from curate.io.atomic import atomic_dir
+from curate.runner import Context, Result, Stage
+from curate.schema import read_kept
 from curate.stats import StageStats
+from curate.storage import join
+from curate.tables import Table, list_table
 
 SIGNATURE_COLUMNS = [
     "id", "crawl_date", "url_key", "content_hash", "n_shingles", "shingle_set", "bands",
@@ -112,8 +114,8 @@ def _near_duplicates(
     return removed, histogram
 
 
-def _reference(spark: SparkSession, dirs: list[str]) -> DataFrame | None:
-    frames = [spark.read.parquet(str(Path(d) / "signatures")) for d in dirs]
+def _reference(ctx: Context, dirs: list[str]) -> DataFrame | None:
+    frames = [ctx.read(list_table(ctx.st, join(storage.absolute(d), "signatures"))) for d in dirs]
     if not frames:
         return None
     out = frames[0]
@@ -122,95 +124,83 @@ def _reference(spark: SparkSession, dirs: list[str]) -> DataFrame | None:
     return out.select(*SIGNATURE_COLUMNS).withColumn("is_reference", F.lit(True))
 
 
-def dedup(
-    spark: SparkSession,
-    docs: DataFrame,
-    n_in: int,
-    cfg: DedupConfig,
-    out: Path,
-    compression: str,
-) -> tuple[StageStats, dict[str, Any]]:
-    """Write stages/dedup/documents: every input document (repeated lines cut) with
-    ``filter_reason`` and ``duplicate_of`` for the removed ones; return the stage's counts
-    and report. ``write_signatures`` publishes the keys once the documents are final."""
-    bands, rows = cfg.banding()
-    work = out / "stages" / "dedup"
-    report: dict[str, Any] = {"bands": bands, "rows": rows, "clusters": {}}
-    removed = None
-    if cfg.lines:
-        all_docs, removed, report["lines"] = _cut_repeated_lines(
-            spark, docs, cfg, work, compression
-        )
-        docs = all_docs.join(removed.select("id"), "id", "left_anti")
-    else:
-        all_docs = docs = docs.withColumn("line_chars_removed", F.lit(0))
-    with atomic_dir(work / "keys") as tmp:
+class Dedup(Stage):
+    name = "dedup"
+    sections = ("dedup",)
+
+    def enabled(self, cfg: Config) -> bool:
+        return cfg.dedup.enabled
+
+    def run(self, ctx: Context, table: Table | None) -> Result:
+        """Table ``documents``: every input document (repeated lines cut) with
+        ``filter_reason`` and ``duplicate_of`` for the removed ones; ``keys``: every kept
+        document's dedup keys (publish turns them into signatures/)."""
+        assert table is not None
+        spark, cfg = ctx.spark, ctx.cfg.dedup
+        docs = read_kept(ctx, table)
+        n_in = ctx.n_in
+        bands, rows = cfg.banding()
+        report: dict[str, Any] = {"bands": bands, "rows": rows, "clusters": {}}
+        tables: dict[str, Table] = {}
+        removed = None
+        if cfg.lines:
+            all_docs, removed, report["lines"] = _cut_repeated_lines(ctx, docs, cfg, tables)
+            docs = all_docs.join(removed.select("id"), "id", "left_anti")
+        else:
+            all_docs = docs = docs.withColumn("line_chars_removed", F.lit(0))
         keys = docs.select("id", "url", "text").mapInArrow(
             _keys_partitions(cfg, bands, rows), KEYS_DDL
         )
-        keys.join(docs.select("id", "crawl_date"), "id").select(*SIGNATURE_COLUMNS).write.option(
-            "compression", compression
-        ).parquet(str(tmp))
-    keys = spark.read.parquet(str(work / "keys"))
-    extra_cols = [c for c in docs.columns if c not in keys.columns and c != "text"]
-    base = keys.join(docs.select("id", *extra_cols), "id").withColumn("is_reference", F.lit(False))
-    reference = _reference(spark, cfg.against)
-    if reference is not None:
-        base = base.unionByName(reference, allowMissingColumns=True)
-    order = _order(cfg, base.columns)
+        tables["keys"] = ctx.write(
+            keys.join(docs.select("id", "crawl_date"), "id").select(*SIGNATURE_COLUMNS), "keys"
+        )
+        keys = ctx.read(tables["keys"])
+        extra_cols = [c for c in docs.columns if c not in keys.columns and c != "text"]
+        base = keys.join(docs.select("id", *extra_cols), "id").withColumn(
+            "is_reference", F.lit(False)
+        )
+        reference = _reference(ctx, cfg.against)
+        if reference is not None:
+            base = base.unionByName(reference, allowMissingColumns=True)
+        order = _order(cfg, base.columns)
 
-    steps = [
-        ("url", lambda b: _duplicates_by(b, "url_key", _url_order(), "url_duplicate")),
-        ("exact", lambda b: _duplicates_by(b, "content_hash", order, "exact_duplicate")),
-    ]
-    for name, step in steps:
-        if getattr(cfg, name):
-            found = step(base)
-            removed = found if removed is None else removed.unionByName(found)
-            # Drop this run's removed rows; an earlier run's row with the same id stays.
-            gone = found.select("id", F.lit(False).alias("is_reference"))
-            base = base.join(gone, ["id", "is_reference"], "left_anti")
-    if cfg.near:
-        found, histogram = _near_duplicates(base, cfg, order)
-        report["clusters"] = {"count": sum(histogram.values()), "sizes": histogram}
-        if found is not None:
-            removed = found if removed is None else removed.unionByName(found)
-    if removed is None:
-        removed = spark.createDataFrame([], "id string, reason string, duplicate_of string")
-    with atomic_dir(work / "removed") as tmp:
-        removed.write.parquet(str(tmp))
-    removed = spark.read.parquet(str(work / "removed"))
+        steps = [
+            ("url", lambda b: _duplicates_by(b, "url_key", _url_order(), "url_duplicate")),
+            ("exact", lambda b: _duplicates_by(b, "content_hash", order, "exact_duplicate")),
+        ]
+        for name, step in steps:
+            if getattr(cfg, name):
+                found = step(base)
+                removed = found if removed is None else removed.unionByName(found)
+                # Drop this run's removed rows; an earlier run's row with the same id stays.
+                gone = found.select("id", F.lit(False).alias("is_reference"))
+                base = base.join(gone, ["id", "is_reference"], "left_anti")
+        if cfg.near:
+            found, histogram = _near_duplicates(base, cfg, order)
+            report["clusters"] = {"count": sum(histogram.values()), "sizes": histogram}
+            if found is not None:
+                removed = found if removed is None else removed.unionByName(found)
+        if removed is None:
+            removed = spark.createDataFrame([], "id string, reason string, duplicate_of string")
+        tables["removed"] = ctx.write(removed, "removed")
+        removed = ctx.read(tables["removed"])
 
-    counts = {r["reason"]: r["count"] for r in removed.groupBy("reason").count().collect()}
-    stats = StageStats("dedup", n_in, n_in - sum(counts.values()), counts)
-    rows = all_docs.join(removed.withColumnRenamed("reason", "filter_reason"), "id", "left")
-    with atomic_dir(work / "documents") as tmp:
-        rows.write.option("compression", compression).parquet(str(tmp))
-    return stats, report
-
-
-def write_signatures(spark: SparkSession, out: Path, cfg: DedupConfig, compression: str) -> None:
-    """OUTPUT/signatures/: dedup keys of the published documents (for dedup.against) and
-    how they were made; documents removed by a later stage (decontamination) are not
-    among them."""
-    keys = spark.read.parquet(str(out / "stages" / "dedup" / "keys"))
-    published = spark.read.parquet(str(out / "documents")).select("id")
-    with atomic_dir(out / "signatures") as tmp:
-        keys.join(published, "id").write.option("compression", compression).parquet(str(tmp))
-        write_scheme(tmp, cfg)
+        counts = {r["reason"]: r["count"] for r in removed.groupBy("reason").count().collect()}
+        stats = StageStats(self.name, n_in, n_in - sum(counts.values()), counts)
+        rows_out = all_docs.join(removed.withColumnRenamed("reason", "filter_reason"), "id", "left")
+        tables["documents"] = ctx.write(rows_out, "documents")
+        return Result(tables, stats, report)
 
 
 def _cut_repeated_lines(
-    spark: SparkSession, docs: DataFrame, cfg: DedupConfig, work: Path, compression: str
+    ctx: Context, docs: DataFrame, cfg: DedupConfig, tables: dict[str, Table]
 ) -> tuple[DataFrame, DataFrame, dict[str, int]]:
     """All documents with repeated lines cut (text, n_chars, line_chars_removed), the
     removals of those left too short, and the counts for the report."""
-    with atomic_dir(work / "lines") as tmp:
-        cleaned, repeated = remove_repeated_lines(docs.select("id", "text"), cfg.line_max_docs)
-        cleaned.write.option("compression", compression).parquet(str(tmp))
-        (tmp / "_repeated").mkdir()
-        repeated.write.parquet(str(tmp / "_repeated" / "keys"))
-    cleaned = spark.read.parquet(str(work / "lines"))
+    cleaned, repeated = remove_repeated_lines(docs.select("id", "text"), cfg.line_max_docs)
+    tables["lines"] = ctx.write(cleaned, "lines")
+    tables["repeated_lines"] = ctx.write(repeated, "repeated_lines")
+    cleaned = ctx.read(tables["lines"])
     docs = (
         docs.drop("text")
         .join(cleaned, "id")
@@ -227,7 +217,7 @@ def _cut_repeated_lines(
         F.sum("line_chars_removed").alias("chars"),
         F.sum(F.when(F.col("line_chars_removed") > 0, 1).otherwise(0)).alias("docs"),
     ).first()
-    n_lines = spark.read.parquet(str(work / "lines" / "_repeated" / "keys")).count()
+    n_lines = tables["repeated_lines"].rows
     report = {"repeated_lines": n_lines, "docs_touched": counts["docs"] or 0,
               "chars_removed": counts["chars"] or 0}  # fmt: skip
     return docs, removed, report

@@ -1,25 +1,25 @@
-"""The decontamination stage on Spark: index broadcast, common n-grams dropped by count,
-matched documents dropped or cut. Only per-benchmark counts reach the driver."""
+"""decontam: benchmark n-gram index broadcast, common n-grams dropped by count, matched
+documents dropped or cut. Only per-benchmark counts reach the driver."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
-from curate.config import DecontamConfig
+from curate.config import Config, DecontamConfig
 from curate.decontam.benchmarks import load_benchmark
 from curate.decontam.index import NgramIndex, build_index
 from curate.decontam.match import batch_matches, cut, match_spans
-from curate.io.atomic import atomic_dir
+from curate.runner import Context, Result, Stage
+from curate.schema import read_kept
 from curate.stats import StageStats
+from curate.tables import Table
 
 REASON = "benchmark_contamination"
 _SEP = "\x1f"  # between benchmark and item id in contamination_items
@@ -86,64 +86,64 @@ def _apply_batch(batch: pa.RecordBatch, index: NgramIndex, cfg: DecontamConfig) 
     return pa.RecordBatch.from_arrays(arrays, names=[*names, *extra])
 
 
-def decontaminate(
-    spark: SparkSession,
-    docs: DataFrame,
-    n_in: int,
-    cfg: DecontamConfig,
-    out: Path,
-    compression: str,
-) -> tuple[StageStats, dict[str, Any]]:
-    """Write stages/decontam/documents: every input document, cut in remove mode, with
-    ``contamination`` and ``filter_reason`` (benchmark_contamination when dropped); return
-    the stage's counts and the per-benchmark report."""
-    items = [item for source in cfg.benchmarks for item in load_benchmark(source)]
-    index = build_index(items, cfg.ngram, cfg.min_item_words)
-    bc = spark.sparkContext.broadcast(index)
-    work = out / "stages" / "decontam"
+class Decontam(Stage):
+    name = "decontam"
+    sections = ("decontam",)
 
-    # The scan over every document runs once: its hits (few) are stored, then counted.
-    with atomic_dir(work / "hits") as tmp:
-        docs.select("id", "text").mapInArrow(
+    def enabled(self, cfg: Config) -> bool:
+        return cfg.decontam.enabled and bool(cfg.decontam.benchmarks)
+
+    def run(self, ctx: Context, table: Table | None) -> Result:
+        """Table ``documents``: every input document, cut in remove mode, with
+        ``contamination`` and ``filter_reason`` (benchmark_contamination when dropped);
+        the report: per-benchmark counts."""
+        assert table is not None
+        spark, cfg = ctx.spark, ctx.cfg.decontam
+        docs = read_kept(ctx, table)
+        items = [item for source in cfg.benchmarks for item in load_benchmark(source)]
+        index = build_index(items, cfg.ngram, cfg.min_item_words)
+        bc = spark.sparkContext.broadcast(index)
+
+        # The scan over every document runs once: its hits (few) are stored, then counted.
+        hits_df = docs.select("id", "text").mapInArrow(
             _hits_partitions(bc), "id string, hashes array<bigint>"
-        ).write.parquet(str(tmp))
-    hits = spark.read.parquet(str(work / "hits"))
-    exploded = hits.select("id", F.explode("hashes").alias("h"))
-    common = (
-        exploded.groupBy("h")
-        .agg(F.countDistinct("id").alias("n_docs"))
-        .where(F.col("n_docs") > cfg.max_docs_per_ngram)
-    )
-    n_common = common.count()
-    matches = (
-        exploded.join(common.select("h"), "h", "left_anti")
-        .groupBy("id")
-        .agg(F.sort_array(F.collect_set("h")).alias("hashes"))
-    )
+        )
+        hits_table = ctx.write(hits_df, "hits")
+        exploded = ctx.read(hits_table).select("id", F.explode("hashes").alias("h"))
+        common = (
+            exploded.groupBy("h")
+            .agg(F.countDistinct("id").alias("n_docs"))
+            .where(F.col("n_docs") > cfg.max_docs_per_ngram)
+        )
+        n_common = common.count()
+        matches = (
+            exploded.join(common.select("h"), "h", "left_anti")
+            .groupBy("id")
+            .agg(F.sort_array(F.collect_set("h")).alias("hashes"))
+        )
 
-    joined = docs.join(matches, "id", "left")
-    schema = StructType(
-        [
-            *joined.schema.fields,
-            StructField("contamination", ArrayType(StringType())),
-            StructField("contamination_items", ArrayType(StringType())),
-            StructField("filter_reason", StringType()),
-            StructField("duplicate_of", StringType()),
-        ]
-    )
-    fn = _apply_partitions(bc, cfg.model_dump_json())
-    with atomic_dir(work / "documents") as tmp:
-        joined.mapInArrow(fn, schema).drop("hashes").write.option(
-            "compression", compression
-        ).parquet(str(tmp))
-    result = spark.read.parquet(str(work / "documents"))
-    bc.unpersist()
+        joined = docs.join(matches, "id", "left")
+        schema = StructType(
+            [
+                *joined.schema.fields,
+                StructField("contamination", ArrayType(StringType())),
+                StructField("contamination_items", ArrayType(StringType())),
+                StructField("filter_reason", StringType()),
+                StructField("duplicate_of", StringType()),
+            ]
+        )
+        fn = _apply_partitions(bc, cfg.model_dump_json())
+        out = ctx.write(joined.mapInArrow(fn, schema).drop("hashes"), "documents")
+        result = ctx.read(out)
+        bc.unpersist()
 
-    n_removed = result.where(F.col("filter_reason").isNotNull()).count()
-    stats = StageStats(
-        "decontamination", n_in, n_in - n_removed, {REASON: n_removed} if n_removed else {}
-    )
-    return stats, _report(result, index, n_common, cfg)
+        n_in = ctx.n_in
+        n_removed = result.where(F.col("filter_reason").isNotNull()).count()
+        stats = StageStats(
+            self.name, n_in, n_in - n_removed, {REASON: n_removed} if n_removed else {}
+        )
+        report = _report(result, index, n_common, cfg)
+        return Result({"hits": hits_table, "documents": out}, stats, report)
 
 
 def _report(result: DataFrame, index: NgramIndex, n_common: int, cfg: DecontamConfig) -> dict:

@@ -1,4 +1,5 @@
-"""Turn the configured input entries into a sorted list of WARC/WET file paths."""
+"""Turn the configured input entries into a sorted list of WARC/WET file URIs, through the
+storage layer (local paths, s3://, gs://, hdfs://, http(s):// listings)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,14 @@ import gzip
 import posixpath
 from collections.abc import Iterable
 
-import fsspec
-
 from curate.config import ConfigError, InputConfig
+from curate.storage import Storage, StorageError, absolute, is_local, use
 
 _LISTING_SUFFIXES = (".paths", ".paths.gz", ".txt", ".txt.gz")
-_REMOTE_PREFIXES = ("s3://", "gs://", "http://", "https://", "hdfs://", "abfs://")
 
 
-def is_remote(path: str) -> bool:
-    return path.startswith(_REMOTE_PREFIXES)
-
-
-def _read_listing(path: str, base_url: str | None) -> list[str]:
-    with fsspec.open(path, "rb") as fh:
-        data = fh.read()
+def _read_listing(st: Storage, path: str, base_url: str | None) -> list[str]:
+    data = st.read_bytes(path)
     if path.endswith(".gz"):
         data = gzip.decompress(data)
     out = []
@@ -34,32 +28,47 @@ def _read_listing(path: str, base_url: str | None) -> list[str]:
     return out
 
 
-def _expand(entry: str) -> list[str]:
+def _expand(st: Storage, entry: str) -> list[str]:
+    entry = absolute(entry) if is_local(entry) else entry
     if any(ch in entry for ch in "*?["):
-        fs, _ = fsspec.core.url_to_fs(entry)
-        matches = fs.glob(entry)
-        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-        if protocol in ("file", "local"):
-            return sorted(matches)
-        return sorted(f"{protocol}://{m}" for m in matches)
+        return sorted(st.glob(entry))
     return [entry]
 
 
-def resolve_inputs(cfg: InputConfig, source: str = "config") -> list[str]:
-    """Expand globs and listings; check local files exist. Raises ConfigError naming the entry."""
+def resolve_inputs(
+    cfg: InputConfig, source: str = "config", st: Storage | None = None
+) -> list[str]:
+    """Expand globs and listings; check local files exist (remote ones are read by the
+    executors). Raises ConfigError naming the entry."""
+    st = st or use(None)
     paths: list[str] = []
     for entry in cfg.paths:
-        expanded = _expand(entry)
+        try:
+            expanded = _expand(st, entry)
+        except StorageError as exc:
+            raise ConfigError(f"{source}: key 'input.paths': {exc}") from None
         if not expanded:
             raise ConfigError(f"{source}: key 'input.paths': {entry!r} matches no file")
         for p in expanded:
             if p.endswith(_LISTING_SUFFIXES):
-                if not is_remote(p) and not fsspec.filesystem("file").exists(p):
-                    raise ConfigError(f"{source}: key 'input.paths': listing {p!r} not found")
-                paths.extend(_read_listing(p, cfg.base_url))
+                try:
+                    paths.extend(_read_listing(st, p, cfg.base_url))
+                except (OSError, StorageError):
+                    raise ConfigError(
+                        f"{source}: key 'input.paths': listing {p!r} not found"
+                    ) from None
             else:
                 paths.append(p)
-    missing = [p for p in paths if not is_remote(p) and not fsspec.filesystem("file").isfile(p)]
+    # Local files are all checked; of remote ones the first, which finds a wrong
+    # endpoint, bucket or credentials before Spark starts (a crawl lists 90,000 files).
+    missing = [p for p in paths if is_local(p) and not st.is_file(p)]
+    remote = [p for p in paths if not is_local(p)]
+    if remote:
+        try:
+            if not st.is_file(remote[0]):
+                missing.append(remote[0])
+        except StorageError as exc:
+            raise ConfigError(f"{source}: key 'input.paths': {exc}") from None
     if missing:
         raise ConfigError(
             f"{source}: key 'input.paths': {len(missing)} input file(s) not found, "

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import fsspec
 from warcio.archiveiterator import ArchiveIterator
+
+from curate.storage import Storage
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -83,11 +84,13 @@ def _classify(record, out: WarcRecord, max_payload: int) -> None:
     out.payload = payload
 
 
-def read_records(path: str, max_payload: int = 4 * 1024 * 1024) -> Iterator[WarcRecord]:
+def read_records(
+    path: str, max_payload: int = 4 * 1024 * 1024, st: Storage | None = None
+) -> Iterator[WarcRecord]:
     """Yield every record of one WARC/WET file; never raises for bad content."""
     next_offset = 0
     try:
-        with fsspec.open(path, "rb") as fh:
+        with (st or Storage()).open_input(path) as fh:
             it = ArchiveIterator(fh, arc2warc=True)
             for record in it:
                 out = WarcRecord(

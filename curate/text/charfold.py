@@ -1,5 +1,5 @@
 """``ngrams.normalize`` as a table from each code point to its folded UTF-8 bytes, for the
-compiled word hasher (``curate.wordhash``).
+compiled word hasher (``curate.text.wordhash``).
 
 ``normalize`` is ``ngrams.fold_chars`` (character by character) and then whitespace
 folding. Running ``fold_chars`` once over all code points, each behind a NUL (a starter,
@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import regex
 
-from curate.ngrams import WORD_CHARS, fold_chars
+from curate.text.ngrams import WORD_CHARS, fold_chars
 
 N_CODE_POINTS = 0x110000
 _NON_WORD_BUT_NUL = regex.compile(f"[^{WORD_CHARS}\\x00]")

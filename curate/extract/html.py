@@ -19,7 +19,7 @@ from lxml.html import (
 )
 
 from curate.config import ExtractConfig
-from curate.fast_xpath import FastXPath
+from curate.extract.fast_xpath import FastXPath
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
@@ -74,7 +74,7 @@ def c_class_lookup(parser: etree.HTMLParser) -> Iterator[None]:
 
 @cache
 def _fast_lists() -> list[tuple[list, list, list]]:
-    """(trafilatura's list, its expressions, their curate.fast_xpath rewrites) for every
+    """(trafilatura's list, its expressions, their curate.extract.fast_xpath rewrites) for every
     list of expressions in ``trafilatura.xpaths``."""
     import trafilatura.xpaths
 
@@ -89,7 +89,7 @@ def _fast_lists() -> list[tuple[list, list, list]]:
 
 @contextmanager
 def fast_xpaths() -> Iterator[None]:
-    """Have trafilatura use the rewritten expressions of curate.fast_xpath (same results,
+    """Have trafilatura use the rewritten expressions of curate.extract.fast_xpath (same results,
     tested on real pages) for the duration only: its modules share these list objects, so
     they are refilled in place and refilled back. Threads racing on them are harmless:
     either set of expressions gives the same results."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
-from pyspark.sql import DataFrame, SparkSession
+from typing import TYPE_CHECKING
+
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from curate.ingest import RECORD_SCHEMA
 from curate.quality import SIGNAL_COLUMNS
+
+if TYPE_CHECKING:
+    from curate.runner import Context
+    from curate.tables import Table
 
 RECORD_COLUMNS = [
     "id",
@@ -32,27 +36,19 @@ OUTPUT_COLUMNS = [*DOCUMENT_COLUMNS, *LATE_COLUMNS]
 # Removed rows carry why, and for duplicates which document survived.
 REMOVAL_COLUMNS = ["filter_reason", "duplicate_of"]
 
-_SPARK_TYPES = {
-    pa.string(): "string",
-    pa.int64(): "bigint",
-    pa.int32(): "int",
-    pa.timestamp("us", tz="UTC"): "timestamp",
-}
-RECORD_DDL = ", ".join(f"`{f.name}` {_SPARK_TYPES[f.type]}" for f in RECORD_SCHEMA)
 
-
-def read_kept(spark: SparkSession, table: str) -> DataFrame:
+def read_kept(ctx: Context, table: Table) -> DataFrame:
     """A stage's documents that go on to the next stage (``filter_reason`` null), with
     every column the stage wrote but the removal columns."""
-    df = spark.read.parquet(table)
+    df = ctx.read(table)
     if "filter_reason" not in df.columns:
         return df
     return df.where(F.col("filter_reason").isNull()).drop(*REMOVAL_COLUMNS)
 
 
-def read_removed(spark: SparkSession, table: str) -> DataFrame | None:
+def read_removed(ctx: Context, table: Table) -> DataFrame | None:
     """A stage's removed documents (``filter_reason`` set), or None if it removes none."""
-    df = spark.read.parquet(table)
+    df = ctx.read(table)
     if "filter_reason" not in df.columns:
         return None
     df = df.where(F.col("filter_reason").isNotNull())

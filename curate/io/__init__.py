@@ -1,1 +1,0 @@
-"""Reading crawl inputs and writing run outputs."""

@@ -1,0 +1,114 @@
+"""extract: one task per input file, each file's records written as its own Parquet part.
+
+A part counts once its small marker (``parts/<file id>.json``: the part's name, rows and
+bytes) exists, written after the part itself; so a rerun after a crash extracts only the
+files with no part marker, and a part left without one is deleted. Parts belong to one
+extract config (``_PARTS.json``); another config starts afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator
+
+import pyarrow as pa
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from curate.config import ExtractConfig
+from curate.extract.html import make_extractor
+from curate.extract.records import RECORD_SCHEMA, ingest_file
+from curate.runner import Context, Result, Stage
+from curate.stats import StageStats
+from curate.storage import Storage, join
+from curate.tables import Table, write_file
+
+PARTS = "parts"
+PARTS_KEY = "_PARTS.json"
+
+# One extractor per executor process and config, built on first use.
+_EXTRACTORS: dict[str, Callable[[str, str | None], str]] = {}
+
+
+def file_id(warc_path: str) -> str:
+    return hashlib.sha256(warc_path.encode()).hexdigest()[:24]
+
+
+def _extract_partitions(st: Storage, cfg_json: str, parts: str, compression: str):
+    def run_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        cfg = ExtractConfig.model_validate_json(cfg_json)
+        if cfg_json not in _EXTRACTORS:
+            _EXTRACTORS[cfg_json] = make_extractor(cfg)
+        for batch in batches:
+            for path in batch.column("warc_path").to_pylist():
+                records = ingest_file(path, cfg, _EXTRACTORS[cfg_json], st)
+                name = f"{file_id(path)}-{uuid.uuid4().hex[:8]}.parquet"
+                rows = write_file(st, join(parts, name), records, RECORD_SCHEMA, compression)
+                part = {"name": name, "rows": rows, "bytes": st.info(join(parts, name)).size}
+                st.write_json(join(parts, f"{file_id(path)}.json"), part | {"input": path})
+                yield pa.RecordBatch.from_pydict({"warc_path": [path], "records": [rows]})
+
+    return run_partition
+
+
+def _prepare(st: Storage, work: str, cfg: ExtractConfig) -> str:
+    """The parts folder for ``cfg``, emptied when it holds another config's parts."""
+    parts = join(work, PARTS)
+    key = cfg.model_dump(mode="json")
+    stored = st.read_json_or_none(join(work, PARTS_KEY))
+    if stored is not None and stored != key:
+        st.delete_dir(parts)
+    st.write_json(join(work, PARTS_KEY), key)
+    return parts
+
+
+def stage_stats(records: DataFrame) -> StageStats:
+    rows = (
+        records.groupBy("reason")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.min("error").alias("error_a"),
+            F.max("error").alias("error_b"),
+        )
+        .collect()
+    )
+    removed, examples, kept = {}, {}, 0
+    for row in rows:
+        if row["reason"] is None:
+            kept = row["n"]
+            continue
+        removed[row["reason"]] = row["n"]
+        errs = sorted({e for e in (row["error_a"], row["error_b"]) if e})
+        if errs:
+            examples[row["reason"]] = errs
+    total = kept + sum(removed.values())
+    return StageStats("extract", total, kept, removed, examples)
+
+
+class Extract(Stage):
+    name = "extract"
+    sections = ("extract",)
+
+    def run(self, ctx: Context, table: Table | None) -> Result:
+        """Extract every input file that has no part yet; count all of them. Table
+        ``documents``: every record of every input (reason null: a document), in input order."""
+        st, work = ctx.st, ctx.folder("")
+        parts = _prepare(st, work, ctx.cfg.extract)
+        done = {p: st.read_json_or_none(join(parts, f"{file_id(p)}.json")) for p in ctx.inputs}
+        pending = [p for p, part in done.items() if part is None]
+        if pending:
+            rdd = ctx.spark.sparkContext.parallelize([(p,) for p in pending], len(pending))
+            fn = _extract_partitions(st, ctx.cfg.extract.model_dump_json(), parts,
+                                     ctx.cfg.output.compression)  # fmt: skip
+            ctx.spark.createDataFrame(rdd, "warc_path string").mapInArrow(
+                fn, "warc_path string, records bigint"
+            ).collect()  # one small row per file
+            done = {p: st.read_json(join(parts, f"{file_id(p)}.json")) for p in ctx.inputs}
+        files = [{k: part[k] for k in ("name", "rows", "bytes")} for part in done.values()]
+        records = Table(parts, from_arrow_schema(RECORD_SCHEMA).json(), files)
+        keep = [join(parts, f"{file_id(p)}.json") for p in ctx.inputs]
+        keep.append(join(work, PARTS_KEY))
+        stats = stage_stats(ctx.read(records, ["reason", "error"]))
+        return Result({"documents": records}, stats, keep=keep)

@@ -1,0 +1,86 @@
+"""mixture: domains, extra sources, tokens, shards; the manifest is written last by the
+pipeline (after stats.json and the report)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from curate import storage
+from curate.config import Config
+from curate.mixture.domains import domain_column
+from curate.mixture.manifest import build_manifest
+from curate.mixture.shards import SHARD_SCHEMA, tokenize, write_shards
+from curate.mixture.sources import read_sources
+from curate.runner import Context, Result, Stage
+from curate.storage import join
+from curate.tables import Table
+from curate.tokenize import load_tokenizer
+
+
+def summary(domains: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        d: {k: info[k] for k in ("documents", "tokens", "bytes")} | {"shards": len(info["shards"])}
+        for d, info in domains.items()
+    }
+
+
+class Mixture(Stage):
+    name = "mixture"
+    sections = ("mixture",)
+
+    def enabled(self, cfg: Config) -> bool:
+        return cfg.mixture.enabled
+
+    def run(self, ctx: Context, table: Table | None) -> Result:
+        """Tokenise documents/ (+ extra sources) into ``tokens``, then OUTPUT/shards/; the
+        per-domain layout (shards, row groups, tokens) is the manifest's."""
+        assert table is not None
+        mix = ctx.cfg.mixture
+        columns = ["id", "url", "host", "text", "language", "quality_bucket"]
+        docs = ctx.read(table, columns)
+        docs = docs.withColumn("domain", domain_column(mix.domains, mix.default_domain)).select(
+            "id", "url", "text", "domain"
+        )
+        extra = read_sources(ctx.spark, ctx.st, mix.sources)
+        if extra is not None:
+            docs = docs.unionByName(extra)
+        tokens = ctx.write(tokenize(docs, mix.tokenizer), "tokens")
+        folder = ctx.published("shards")
+        domains = write_shards(ctx.st, ctx.read(tokens), mix, folder)
+        schema = from_arrow_schema(SHARD_SCHEMA).json()
+        tables = {"tokens": tokens}
+        for d, info in domains.items():
+            files = [{"name": s["path"].rsplit("/", 1)[1], "rows": s["rows"],
+                      "bytes": s["bytes"]} for s in info["shards"]]  # fmt: skip
+            tables[f"shards/{d}"] = Table(join(folder, d), schema, files)
+        return Result(tables, report={"domains": summary(domains)}, data={"domains": domains})
+
+
+def run_manifest(
+    cfg: Config, stats: dict[str, Any], domains: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The run's manifest (written by the pipeline as OUTPUT/manifest.json, the last file).
+    Its id depends on what was made and how, never on where: the config without places
+    and machine settings, inputs by file name, stage counts without timings."""
+    settings = cfg.model_dump(
+        mode="json",
+        exclude={
+            "storage": True,
+            "spark": True,
+            "input": {"paths"},
+            "output": {"dir"},
+        },  # fmt: skip
+    )
+    names = sorted(storage.basename(p) for p in stats["inputs"]["first"])
+    producer = {
+        "config_sha256": hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(),
+        "inputs": {"files": stats["inputs"]["files"], "first": names},
+        "stages": [{k: s[k] for k in ("name", "in", "out", "removed")} for s in stats["stages"]],
+        "pii_policy": stats.get("pii", {}).get("policy"),
+    }
+    tokenizer = load_tokenizer(cfg.mixture.tokenizer).info()
+    return build_manifest(domains, tokenizer, cfg.mixture, producer)

@@ -1,0 +1,81 @@
+"""publish: OUTPUT/documents/ from the last document stage, removed/ from every stage
+that removes, signatures/ when dedup ran, in a layout that does not depend on Spark's
+partitioning: file = hash(id) mod n, rows sorted by id inside a file."""
+
+from __future__ import annotations
+
+import math
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from curate.config import Config
+from curate.dedup.scheme import SCHEME_FILE, key_scheme
+from curate.runner import Context, Result, Stage
+from curate.schema import (
+    OUTPUT_COLUMNS,
+    REMOVAL_COLUMNS,
+    read_kept,
+    read_removed,
+    with_late_columns,
+)
+from curate.stats import StageStats, check_accounting
+from curate.storage import join
+from curate.tables import Table
+
+# zstd on web text: Parquet files come out at roughly a third of the UTF-8 text size.
+_COMPRESSED_FRACTION = 0.35
+# The stages whose tables hold removed rows (with filter_reason), in run order.
+REMOVING = ("filter", "dedup", "decontam")
+
+
+def _n_files(df: DataFrame, cfg: Config) -> int:
+    text_bytes = df.agg(F.sum(F.octet_length("text"))).first()[0] or 0
+    target_bytes = cfg.output.target_file_mb * 1024 * 1024
+    return max(1, math.ceil(text_bytes * _COMPRESSED_FRACTION / target_bytes))
+
+
+def _write_documents(ctx: Context, docs: DataFrame, name: str) -> Table:
+    ordered = docs.repartition(_n_files(docs, ctx.cfg), "id").sortWithinPartitions("id")
+    table = ctx.write(ordered, name, published=True)
+    ctx.st.write_bytes(join(table.folder, "_SUCCESS"), b"")
+    return table
+
+
+class Publish(Stage):
+    name = "publish"
+    sections = ("output",)
+
+    def settings(self, cfg: Config) -> dict:
+        return cfg.output.model_dump(mode="json", exclude={"dir", "report"})
+
+    def steps(self, stats: StageStats) -> list[StageStats]:
+        return []
+
+    def run(self, ctx: Context, table: Table | None) -> Result:
+        """Tables ``documents``, ``removed`` (``quality.keep_removed``), ``signatures``
+        (dedup ran); the documents' count is checked against the stages' accounting."""
+        assert table is not None
+        kept = with_late_columns(read_kept(ctx, table)).select(*OUTPUT_COLUMNS)
+        tables = {"documents": _write_documents(ctx, kept, "documents")}
+        keys = ctx.table("dedup", "keys")
+        if keys is not None:
+            published = ctx.read(tables["documents"], ["id"])
+            signatures = ctx.read(keys).join(published, "id")
+            tables["signatures"] = ctx.write(signatures, "signatures", published=True)
+            ctx.st.write_json(join(tables["signatures"].folder, SCHEME_FILE),
+                              key_scheme(ctx.cfg.dedup))  # fmt: skip
+        if ctx.cfg.quality.keep_removed:
+            removed = None
+            for stage in REMOVING:
+                source = ctx.table(stage)
+                rows = read_removed(ctx, source) if source is not None else None
+                if rows is not None:
+                    rows = with_late_columns(rows).select(*OUTPUT_COLUMNS, *REMOVAL_COLUMNS)
+                    removed = rows if removed is None else removed.unionByName(rows)
+            if removed is not None:
+                tables["removed"] = _write_documents(ctx, removed, "removed")
+        n_docs = tables["documents"].rows
+        stats = StageStats(self.name, ctx.n_in, n_docs)
+        check_accounting([r.stats for r in ctx.results.values() if r.stats] + [stats], n_docs)
+        return Result(tables, stats)

@@ -1,0 +1,191 @@
+"""Parquet tables of a run, written and read by the executors through the storage layer.
+
+Spark's own Parquet reader and writer need Hadoop connectors (s3a, gs) for object stores;
+these go through ``curate.storage`` instead, so a run works wherever pyarrow reaches. A
+``Table`` is a folder and the files in it that count (a stage's marker lists them, see
+``curate.runner``): a reader never lists the folder, so a crashed writer's leftovers are
+never read.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyspark import TaskContext
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+from pyspark.sql.types import StructType
+
+from curate.storage import Storage, join
+
+# Rows per row group: fixed, so a file's bytes depend on its rows alone, never on how
+# Spark batched them.
+ROW_GROUP_ROWS = 8192
+READ_BATCH_ROWS = 8192
+FILES_DDL = "name string, rows bigint, bytes bigint"
+
+
+@dataclass
+class Table:
+    """``files``: {"name", "rows", "bytes"} of each file under ``folder`` that counts."""
+
+    folder: str
+    schema: str  # Spark StructType as JSON
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(f["rows"] for f in self.files)
+
+    @property
+    def uris(self) -> list[str]:
+        return [join(self.folder, f["name"]) for f in self.files]
+
+    @property
+    def struct(self) -> StructType:
+        return StructType.fromJson(json.loads(self.schema))
+
+    def to_json(self, root: str) -> dict[str, Any]:
+        """With the folder relative to ``root`` (the output folder), so a moved output
+        stays readable."""
+        rel = self.folder[len(root.rstrip("/")) + 1 :] if self.folder.startswith(root) else None
+        return {"folder": rel or self.folder, "schema": json.loads(self.schema),
+                "files": self.files}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], root: str) -> Table:
+        folder = data["folder"]
+        if "://" not in folder and not folder.startswith("/"):
+            folder = join(root, folder)
+        return cls(folder, json.dumps(data["schema"]), data["files"])
+
+
+class _RowGroups:
+    """A Parquet file written in row groups of exactly ``ROW_GROUP_ROWS`` rows."""
+
+    def __init__(self, sink: Any, schema: pa.Schema, compression: str) -> None:
+        codec = None if compression == "none" else compression
+        self.writer = pq.ParquetWriter(sink, schema, compression=codec)
+        self.pending: list[pa.RecordBatch] = []
+        self.n_pending = 0
+        self.rows = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        self.pending.append(batch)
+        self.n_pending += batch.num_rows
+        if self.n_pending >= ROW_GROUP_ROWS:
+            table = pa.Table.from_batches(self.pending)
+            full = (self.n_pending // ROW_GROUP_ROWS) * ROW_GROUP_ROWS
+            self.writer.write_table(table.slice(0, full), row_group_size=ROW_GROUP_ROWS)
+            self.pending = table.slice(full).to_batches()
+            self.n_pending -= full
+            self.rows += full
+
+    def close(self) -> int:
+        if self.n_pending or not self.rows:
+            table = pa.Table.from_batches(self.pending, self.writer.schema)
+            self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            self.rows += self.n_pending
+        self.writer.close()
+        return self.rows
+
+
+def part_name(index: int, compression: str, token: str | None) -> str:
+    """``part-00003.zstd.parquet`` (stable), or with a run token (unique)."""
+    codec = "" if compression == "none" else f".{compression}"
+    unique = f"-{token}" if token else ""
+    return f"part-{index:05d}{unique}{codec}.parquet"
+
+
+def write_file(
+    st: Storage, uri: str, batches: Iterator[pa.RecordBatch], schema: pa.Schema, compression: str
+) -> int:
+    """Stream ``batches`` into one Parquet file at ``uri``; its rows."""
+    with st.open_output(uri) as sink:
+        writer = _RowGroups(sink, schema, compression)
+        for batch in batches:
+            writer.add(batch)
+        return writer.close()
+
+
+def _writer(st: Storage, folder: str, compression: str, token: str | None, arrow_schema: bytes):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        first = next(batches, None)
+        if first is None:
+            return  # an empty partition writes no file
+        ctx = TaskContext.get()
+        # A retried task writes another unique name; only the attempt Spark keeps is listed.
+        unique = f"{token}-{ctx.attemptNumber()}" if token else None
+        name = part_name(ctx.partitionId(), compression, unique)
+        uri = join(folder, name)
+        schema = pa.ipc.read_schema(pa.py_buffer(arrow_schema))
+
+        def all_batches() -> Iterator[pa.RecordBatch]:
+            yield first
+            yield from batches
+
+        rows = write_file(st, uri, (b.cast(schema) for b in all_batches()), schema, compression)
+        size = st.info(uri).size
+        yield pa.RecordBatch.from_pydict({"name": [name], "rows": [rows], "bytes": [size]})
+
+    return run
+
+
+def write_table(
+    df: DataFrame, st: Storage, folder: str, compression: str, stable_names: bool = False
+) -> Table:
+    """Each partition of ``df`` written by its task as one file under ``folder``: named
+    ``part-<partition>`` (``stable_names``: the layout is the caller's, e.g. a hash
+    partitioning) or with a token unique to this write. Returns the files written."""
+    arrow = to_arrow_schema(df.schema, timezone="UTC")  # the session time zone (curate.spark)
+    token = None if stable_names else uuid.uuid4().hex[:12]
+    fn = _writer(st, folder, compression, token, arrow.serialize().to_pybytes())
+    rows = df.mapInArrow(fn, FILES_DDL).collect()
+    files = sorted((r.asDict() for r in rows), key=lambda f: f["name"])
+    if not files:  # an empty table still has its schema on disk, for outside readers
+        name = part_name(0, compression, token)
+        write_file(st, join(folder, name), iter(()), arrow, compression)
+        files = [{"name": name, "rows": 0, "bytes": st.info(join(folder, name)).size}]
+    return Table(folder, df.schema.json(), files)
+
+
+def _reader(st: Storage, columns: list[str]):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for uri in batch.column("uri").to_pylist():
+                parquet = pq.ParquetFile(st.open_random(uri))
+                yield from parquet.iter_batches(batch_size=READ_BATCH_ROWS, columns=columns)
+
+    return run
+
+
+def read_table(
+    spark: SparkSession, st: Storage, table: Table, columns: list[str] | None = None
+) -> DataFrame:
+    """The table as a DataFrame, one partition per file, read by the executors."""
+    schema = table.struct
+    if columns is not None:
+        schema = StructType([schema[c] for c in columns])
+    uris = table.uris
+    if not uris:
+        return spark.createDataFrame([], schema)
+    files = spark.createDataFrame(spark.sparkContext.parallelize([(u,) for u in uris], len(uris)),
+                                  "uri string")  # fmt: skip
+    return files.mapInArrow(_reader(st, schema.fieldNames()), schema)
+
+
+def list_table(st: Storage, folder: str) -> Table:
+    """A published folder (``documents/``, ``signatures/``) as a table: its Parquet files,
+    with the schema of the first."""
+    entries = [e for e in st.list(folder) if e.uri.endswith(".parquet")]
+    if not entries:
+        raise FileNotFoundError(f"{folder}: no Parquet files")
+    arrow = pq.ParquetFile(st.open_random(entries[0].uri)).schema_arrow
+    files = [{"name": e.uri.rsplit("/", 1)[1], "rows": None, "bytes": e.size} for e in entries]
+    return Table(folder, from_arrow_schema(arrow).json(), files)

@@ -1,0 +1,1 @@
+"""Text normalisation and word hashing shared by dedup and decontamination."""
