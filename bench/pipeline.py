@@ -7,7 +7,11 @@ KenLM model trained on WikiText-2 (English scored, others passed through), MinHa
 dedup, PII scrubbing, decontamination against every shared benchmark and HumanEval, the
 tokenised shards, manifest and run report.
 
-    python bench/pipeline.py [--files 8]
+The same run twice in one invocation, taking turns: inputs and output on the local disk,
+then inputs and output on S3 (moto's S3 server on 127.0.0.1, every table read and written
+by the executors through the storage layer).
+
+    python bench/pipeline.py [--files 8] [--storage both|local|s3]
 """
 
 from __future__ import annotations
@@ -60,8 +64,7 @@ class PeakMemory:
         self._thread.join()
 
 
-def config(files: int, out: Path, model: Path) -> Config:
-    paths = [str(p) for p in sorted(FOLDER.glob("*.warc.gz"))[:files]]
+def config(paths: list[str], out: str, model: Path, storage: dict) -> Config:
     benchmarks = [
         {"name": name, "format": fmt, "path": str(SHARED / "benchmarks" / rel)}
         for name, fmt, rel in BENCHMARKS
@@ -70,7 +73,8 @@ def config(files: int, out: Path, model: Path) -> Config:
     return Config.model_validate(
         {
             "input": {"paths": paths},
-            "output": {"dir": str(out), "target_file_mb": 16},
+            "output": {"dir": out, "target_file_mb": 16},
+            "storage": storage,
             "spark": {"master": "local[2]", "shuffle_partitions": 8, "progress": False},
             "perplexity": {"models": {"en": str(model)}, "cutoffs": "auto"},
             "decontam": {"benchmarks": benchmarks},
@@ -79,36 +83,84 @@ def config(files: int, out: Path, model: Path) -> Config:
     )
 
 
+class LoopbackS3:
+    """moto's S3 server on a free 127.0.0.1 port, with one bucket holding the inputs."""
+
+    bucket = "bench"
+
+    def __init__(self, files: list[Path]) -> None:
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        keys = {"access_key_id": "bench", "secret_access_key": "bench"}
+        self.storage = {"endpoint_url": f"http://{host}:{port}", **keys}
+        client = boto3.client("s3", endpoint_url=self.storage["endpoint_url"],
+                              aws_access_key_id="bench", aws_secret_access_key="bench",
+                              region_name="us-east-1")  # fmt: skip
+        client.create_bucket(Bucket=self.bucket)
+        for f in files:
+            client.upload_file(str(f), self.bucket, f"crawl/{f.name}")
+        self.inputs = [f"s3://{self.bucket}/crawl/{f.name}" for f in files]
+
+
+def timed(cfg: Config) -> tuple[dict, float, dict]:
+    with PeakMemory() as memory:
+        t0 = time.perf_counter()
+        stats = run(cfg)
+        wall = time.perf_counter() - t0
+    return stats, wall, memory.peak
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=8, help="docs-crawl WARC files (of 8)")
+    parser.add_argument("--storage", choices=["both", "local", "s3"], default="both")
     args = parser.parse_args()
     wikitext = SHARED / "reference-text" / "wikitext2.valid.txt"
     if not FOLDER.is_dir() or not wikitext.exists():
         print(f"skipped: {FOLDER} or {wikitext} not present")
         return 0
+    files = sorted(FOLDER.glob("*.warc.gz"))[: args.files]
+    kinds = ["local", "s3"] if args.storage == "both" else [args.storage]
+    results: dict[str, tuple[dict, float, dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         train_lm([str(wikitext)], "en", f"{tmp}/lm-en")
-        cfg = config(args.files, Path(tmp) / "out", Path(tmp) / "lm-en")
-        with PeakMemory() as memory:
-            t0 = time.perf_counter()
-            stats = run(cfg)
-            wall = time.perf_counter() - t0
-    records = stats["stages"][0]["in"]
-    pages = stats["stages"][0]["out"]
+        s3 = LoopbackS3(files) if "s3" in kinds else None
+        for kind in kinds:
+            if kind == "local":
+                cfg = config([str(f) for f in files], f"{tmp}/out", Path(tmp) / "lm-en", {})
+            else:
+                cfg = config(s3.inputs, f"s3://{s3.bucket}/out", Path(tmp) / "lm-en", s3.storage)
+            results[kind] = timed(cfg)
+    stats = next(iter(results.values()))[0]
+    records, pages = stats["stages"][0]["in"], stats["stages"][0]["out"]
     print(f"docs-crawl: {args.files} WARC files, {records:,} records, {pages:,} pages "
           f"extracted, {stats['documents']['rows']:,} documents out; local[2]")  # fmt: skip
-    print(f"end to end: {wall:.1f} s (Spark start-up included), {records / wall:.1f} records/s, "
-          f"{records / wall / 2:.1f} records/s per core")  # fmt: skip
-    seconds = {k: v for k, v in stats["seconds"].items() if k != "total"}
-    total = sum(seconds.values())
-    print(f"\n{'stage':<12}{'seconds':>9}{'share':>8}")
-    for name, s in seconds.items():
-        print(f"{name:<12}{s:>9.1f}{100 * s / total:>7.1f}%")
-    print(f"{'(stats.json, report)':<12}{stats['seconds']['total'] - total:>9.1f}")
-    print(f"\n{'peak resident memory':<28}{'MiB':>8}")
-    for name, b in memory.peak.items():
-        print(f"{name:<28}{b / 2**20:>8.0f}")
+    for kind, (st, wall, _) in results.items():
+        assert st["documents"]["rows"] == stats["documents"]["rows"], "outputs differ"
+        rate = records / wall
+        print(f"{kind:<6} end to end: {wall:.1f} s (Spark start-up included), "
+              f"{rate:.1f} records/s, {rate / 2:.1f} records/s per core")  # fmt: skip
+    if len(results) == 2:
+        print(f"S3 / local wall time: {results['s3'][1] / results['local'][1]:.2f}")
+    print(f"\n{'stage':<22}" + "".join(f"{k + ' s':>10}{'share':>8}" for k in results))
+    names = [k for k in stats["seconds"] if k != "total"]
+    for name in [*names, "(stats.json, report)"]:
+        row = f"{name:<22}"
+        for st, _, _ in results.values():
+            seconds = {k: v for k, v in st["seconds"].items() if k != "total"}
+            total = sum(seconds.values())
+            value = st["seconds"]["total"] - total if name.startswith("(") else seconds[name]
+            row += f"{value:>10.1f}" + (
+                f"{100 * value / total:>7.1f}%" if name in seconds else " " * 8
+            )
+        print(row)
+    print(f"\n{'peak resident memory, MiB':<28}" + "".join(f"{k:>8}" for k in results))
+    for name in next(iter(results.values()))[2]:
+        print(f"{name:<28}" + "".join(f"{r[2][name] / 2**20:>8.0f}" for r in results.values()))
     return 0
 
 

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from curate.config import ConfigError, load_config
+from curate.errors import StageError
+from curate.storage import StorageError
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -281,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"curate: configuration error\n{exc}", file=sys.stderr)
         return 2
+    except (StageError, StorageError) as exc:
+        print(f"curate: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

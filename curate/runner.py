@@ -17,21 +17,37 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from py4j.protocol import Py4JError
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
 from curate import __version__
 from curate.config import Config, ConfigError
+from curate.errors import StageError
 from curate.progress import stage_progress
 from curate.stats import StageStats
 from curate.storage import Storage, join
 from curate.tables import Table, read_table, write_table
 
 MARKER = "_STAGE.json"
+
+
+def _cause(exc: BaseException) -> str:
+    """The root message of a failure, also when an executor's Python raised it."""
+    text = str(exc)
+    found = re.search(r"StorageError: (.+)", text)
+    if found:
+        return found.group(1).strip()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else type(exc).__name__
+
+
 HASH_BUDGET_BYTES = 64 * 2**20
 
 
@@ -212,6 +228,13 @@ class StageRunner:
         return self.from_index is not None and self.order.index(name) >= self.from_index
 
     def run(self, stage: Stage, table: Table | None) -> Result:
+        """The stage's result, reused or run; StageError naming the cause on failure."""
+        try:
+            return self._run(stage, table)
+        except (OSError, Py4JError, PySparkException) as exc:
+            raise StageError(f"stage {stage.name} failed: {_cause(exc)}") from exc
+
+    def _run(self, stage: Stage, table: Table | None) -> Result:
         ctx, st = self.ctx, self.ctx.st
         extra = ctx.inputs if stage.name == "extract" else None
         key = stage_key(self.upstream, stage.name, stage.settings(ctx.cfg), extra)

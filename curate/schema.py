@@ -46,6 +46,17 @@ def read_kept(ctx: Context, table: Table) -> DataFrame:
     return df.where(F.col("filter_reason").isNull()).drop(*REMOVAL_COLUMNS)
 
 
+def removing_tables(ctx: Context) -> dict[str, Table]:
+    """The document tables, by stage, that hold removed rows (a ``filter_reason`` column),
+    in run order: what removed/ and the report's funnel read."""
+    out = {}
+    for name, result in ctx.results.items():
+        table = result.tables.get("documents")
+        if table is not None and "filter_reason" in table.struct.fieldNames():
+            out[name] = table
+    return out
+
+
 def read_removed(ctx: Context, table: Table) -> DataFrame | None:
     """A stage's removed documents (``filter_reason`` set), or None if it removes none."""
     df = ctx.read(table)

@@ -34,7 +34,11 @@ _WILDCARDS = "*?["
 
 
 class StorageError(OSError):
-    """A read or write that failed, with the URI at fault in the message."""
+    """A read or write that failed, with the URI at fault in the message (one line: the
+    filesystem's own text is folded)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,14 @@ class FileEntry:
     size: int
 
 
-def is_local(uri: str) -> bool:
+def is_local(uri: str | os.PathLike) -> bool:
+    uri = os.fspath(uri)
     return "://" not in uri or uri.startswith("file://")
 
 
 def join(base: str, *parts: str) -> str:
     """``base`` and ``parts`` joined with ``/`` (URIs and local paths alike)."""
-    out = base.rstrip("/")
+    out = os.fspath(base).rstrip("/")
     for part in parts:
         if part:
             out = f"{out}/{part.strip('/')}"
@@ -66,6 +71,7 @@ def basename(uri: str) -> str:
 
 def absolute(uri: str) -> str:
     """A local path made absolute against the working directory; a URI as it is."""
+    uri = os.fspath(uri)
     if uri.startswith("file://"):
         return urlsplit(uri).path
     if "://" in uri:
@@ -138,6 +144,7 @@ class Storage:
 
     def filesystem(self, uri: str) -> tuple[pafs.FileSystem, str]:
         """The filesystem holding ``uri`` and the path to give it."""
+        uri = os.fspath(uri)
         if is_local(uri):
             fs = self._filesystems.setdefault("file", pafs.LocalFileSystem())
             return fs, absolute(uri)
@@ -172,15 +179,6 @@ class Storage:
 
     def is_file(self, uri: str) -> bool:
         return self.info(uri).type == pafs.FileType.File
-
-    def is_dir(self, uri: str) -> bool:
-        """A folder, or (object stores) a prefix with objects under it."""
-        if self.info(uri).type == pafs.FileType.Directory:
-            return True
-        return not is_local(uri) and bool(self.list(uri))
-
-    def exists(self, uri: str) -> bool:
-        return self.info(uri).type != pafs.FileType.NotFound or self.is_dir(uri)
 
     def read_bytes(self, uri: str) -> bytes:
         fs, path = self.filesystem(uri)
@@ -312,16 +310,9 @@ class Storage:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{what} {uri}: cannot write there ({_short(exc)})") from None
 
-    def check_readable(self, uri: str, what: str) -> None:
-        try:
-            self.info(uri)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{what} {uri}: cannot read it ({_short(exc)})") from None
-
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).split("(Request ID")[0].strip()
-    return text[:300]
+    return " ".join(str(exc).split("(Request ID")[0].split())[:300]
 
 
 def sha256(uri: str | os.PathLike) -> str:

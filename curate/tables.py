@@ -22,7 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import StructType
 
-from curate.storage import Storage, join
+from curate.storage import Storage, StorageError, join
 
 # Rows per row group: fixed, so a file's bytes depend on its rows alone, never on how
 # Spark batched them.
@@ -107,11 +107,16 @@ def write_file(
     st: Storage, uri: str, batches: Iterator[pa.RecordBatch], schema: pa.Schema, compression: str
 ) -> int:
     """Stream ``batches`` into one Parquet file at ``uri``; its rows."""
-    with st.open_output(uri) as sink:
-        writer = _RowGroups(sink, schema, compression)
-        for batch in batches:
-            writer.add(batch)
-        return writer.close()
+    try:
+        with st.open_output(uri) as sink:
+            writer = _RowGroups(sink, schema, compression)
+            for batch in batches:
+                writer.add(batch)
+            return writer.close()
+    except StorageError:
+        raise
+    except OSError as exc:
+        raise StorageError(f"{uri}: write failed: {exc}") from None
 
 
 def _writer(st: Storage, folder: str, compression: str, token: str | None, arrow_schema: bytes):
@@ -159,8 +164,13 @@ def _reader(st: Storage, columns: list[str]):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for uri in batch.column("uri").to_pylist():
-                parquet = pq.ParquetFile(st.open_random(uri))
-                yield from parquet.iter_batches(batch_size=READ_BATCH_ROWS, columns=columns)
+                try:
+                    parquet = pq.ParquetFile(st.open_random(uri))
+                    yield from parquet.iter_batches(batch_size=READ_BATCH_ROWS, columns=columns)
+                except StorageError:
+                    raise
+                except OSError as exc:
+                    raise StorageError(f"{uri}: read failed: {exc}") from None
 
     return run
 

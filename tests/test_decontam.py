@@ -144,6 +144,7 @@ def _docs(spark, texts):
 def _decontaminate(spark, texts: list[str], cfg: DecontamConfig, out):
     """The stage on ``texts``: (kept, removed, stats, report) read back from its table."""
     ctx = stage_context(spark, out, {"decontam": cfg.model_dump()})
+    ctx.n_in = len(texts)
     result = Decontam().run(ctx, ctx.write(_docs(spark, texts), "input"))
     table = result.tables["documents"]
     return read_kept(ctx, table), read_removed(ctx, table), result.stats, result.report

@@ -178,9 +178,26 @@ def test_non_english_is_not_judged_by_english_stop_words():
 
 
 def test_url_filter(tmp_path):
+    """The list file is read by the stage (all_filters, through the storage layer) and
+    merged into the filter's own list; the filter itself reads no file."""
+    from curate.config import Config
+    from curate.quality import all_filters
+    from curate.storage import use
+
     listing = tmp_path / "domains.txt"
     listing.write_text("# blocked\nbad.example\n")
-    filt = UrlFilter(blocked_domains_file=str(listing), blocked_words=("casino",))
+    url = {"blocked_domains_file": str(listing), "blocked_words": ["casino"]}
+    cfg = Config.model_validate(
+        {"input": {"paths": ["-"]}, "output": {"dir": "-"}, "quality": {"url_filter": url}}
+    )
+    filt = all_filters(cfg, use(None))["url_filter"]
+    assert filt.blocked_domains == ("bad.example",)
+    assert (
+        UrlFilter(blocked_domains_file=str(listing)).signals("https://bad.example/")[
+            "blocked_domain"
+        ]
+        is False
+    )
     check = lambda url: first_failure({filt.name: filt.signals(url)}, filt.rules())  # noqa: E731
     assert check("https://www.bad.example/page") == "url_filter.blocked_domain"
     assert check("https://notbad.example/page") is None
@@ -200,3 +217,29 @@ def test_words_follow_spacy_english_rules():
         "with", "user@lists.example.org", ";", "it", "can", "not", "fail", "...", "End", ".",
         "Start",
     ]  # fmt: skip
+
+
+def test_rule_columns_decide_as_rules_do(spark):
+    """The Spark column of every rule is built from the Rule the tests above check: at,
+    just below and just above each threshold, and for a missing signal, the column
+    Spark evaluates and Rule.fails give the same decision."""
+    from pyspark.sql import functions as F
+
+    from curate.config import Config
+    from curate.quality import rule_column, rules
+
+    cfg = Config.model_validate({"input": {"paths": ["-"]}, "output": {"dir": "-"}})
+    checked = 0
+    for rule in rules(cfg):
+        group, signal = rule.signal.split(".", 1)
+        if rule.op == "true":
+            values, ddl = [True, False, None], "boolean"
+        else:
+            t = float(rule.threshold)
+            values, ddl = [t - 1, t - 1e-6, t, t + 1e-6, t + 1, None], "double"
+        df = spark.createDataFrame([(v,) for v in values], f"v {ddl}")
+        df = df.select(F.struct(F.col("v").alias(signal)).alias(group))
+        got = [r[0] for r in df.select(rule_column(rule)).collect()]
+        assert got == [rule.name if rule.fails(v) else None for v in values], rule
+        checked += 1
+    assert checked >= 20

@@ -123,9 +123,9 @@ def test_extractors_keep_article_drop_chrome(extractor):
 
 
 def test_trafilatura_text_unchanged_by_speed_ups():
-    """The C element-class lookup and the curate.extract.fast_xpath rewrites change no text, on pages of
-    the extraction benchmark and on documentation pages (most of which take trafilatura's
-    whole-page recovery path), and both are given back after each call."""
+    """The C element-class lookup and the curate.extract.fast_xpath rewrites change no text,
+    on pages of the extraction benchmark and on documentation pages (most of which take
+    trafilatura's whole-page recovery path), and both are given back after each call."""
     import trafilatura
     import trafilatura.xpaths
     from lxml import etree

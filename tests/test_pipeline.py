@@ -161,3 +161,48 @@ def test_accounting_check_catches_mismatch():
         check_accounting([StageStats("a", 4, 3, {"x": 1}), StageStats("b", 2, 2)], 2)
     with pytest.raises(AccountingError, match="documents rows"):
         check_accounting([StageStats("a", 4, 3, {"x": 1})], 2)
+
+
+def test_adding_a_stage_is_one_module_and_one_entry(spark, demo_crawl, demo_run, tmp_path):
+    """README "Adding a stage": the worked example, inserted into STAGES after dedup, runs
+    through `curate filter`; stats.json, the funnel, removed/ and accounting pick it up."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from curate import pipeline
+    from curate.runner import Result, Stage
+    from curate.schema import read_kept
+
+    class HostCap(Stage):
+        name = "hostcap"
+        sections = ("dedup",)  # the README's has its own section
+
+        def run(self, ctx, table):
+            docs = read_kept(ctx, table)
+            rank = F.row_number().over(Window.partitionBy("host").orderBy("id"))
+            flagged = docs.withColumn("filter_reason", F.when(rank > 2, F.lit("host_cap")))
+            flagged = flagged.withColumn("duplicate_of", F.lit(None).cast("string"))
+            out = ctx.write(flagged, "documents")
+            n = ctx.read(out, ["filter_reason"]).where("filter_reason is not null").count()
+            stats = StageStats(self.name, ctx.n_in, ctx.n_in - n, {"host_cap": n} if n else {})
+            return Result({"documents": out}, stats, report={"max_per_host": 2})
+
+    at = pipeline.STAGE_NAMES.index("dedup") + 1
+    stages = [*pipeline.STAGES[:at], HostCap(), *pipeline.STAGES[at:]]
+    names = [s.name for s in stages]
+    original = pipeline.STAGES, pipeline.STAGE_NAMES
+    pipeline.STAGES, pipeline.STAGE_NAMES = stages, names
+    try:
+        stats = pipeline.refilter(demo_config(demo_crawl, tmp_path), demo_run[1], spark=spark)
+    finally:
+        pipeline.STAGES, pipeline.STAGE_NAMES = original
+    assert_accounting(stats, tmp_path)
+    assert [s["name"] for s in stats["stages"]][3:5] == ["dedup", "hostcap"]
+    cap = next(s for s in stats["funnel"] if s["name"] == "hostcap")
+    assert cap["removed"]["host_cap"] > 0 and stats["hostcap"] == {"max_per_host": 2}
+    removed = [r for r in pq.read_table(tmp_path / "removed").to_pylist()
+               if r["filter_reason"] == "host_cap"]  # fmt: skip
+    assert len(removed) == cap["removed"]["host_cap"]
+    hosts = [d["host"] for d in documents(tmp_path)]
+    assert max(hosts.count(h) for h in set(hosts)) <= 2
+    assert (tmp_path / "stages" / "hostcap" / "_STAGE.json").is_file()

@@ -107,6 +107,7 @@ def test_reruns_redo_exactly_what_changed(resumed, spark, demo_crawl, demo_run):
 def test_another_extract_config_starts_the_parts_afresh(tmp_path):
     st = use(None)
     parts = Path(_prepare(st, str(tmp_path), ExtractConfig()))
+    parts.mkdir(parents=True)  # the layer makes no folders: object stores have none
     (parts / "a.parquet").write_bytes(b"x")
     assert (Path(_prepare(st, str(tmp_path), ExtractConfig())) / "a.parquet").exists()
     assert not (

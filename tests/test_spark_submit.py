@@ -27,7 +27,9 @@ ENV = {
 }
 
 
-def _submit(master: str, demo_crawl: Path, out: Path) -> subprocess.CompletedProcess:
+def _submit(
+    master: str, demo_crawl: Path, out: Path | str, env: dict | None = None
+) -> subprocess.CompletedProcess:
     overrides = [arg for item in demo_paths(demo_crawl) for arg in ("--set", item)]
     return subprocess.run(
         [
@@ -39,7 +41,7 @@ def _submit(master: str, demo_crawl: Path, out: Path) -> subprocess.CompletedPro
             # Ignored under spark-submit: its --master wins.
             *("--set", "spark.master=spark://nowhere:7077"),
         ],
-        env=ENV,
+        env={**ENV, **(env or {})},
         capture_output=True,
         text=True,
         timeout=600,
@@ -69,11 +71,15 @@ def _alive_workers(ui_port: int) -> int:
 
 
 @pytest.mark.slow
-def test_standalone_cluster_gives_the_local_output(demo_crawl, demo_run, tmp_path):
+def test_standalone_cluster_gives_the_local_output(demo_crawl, demo_run, s3, tmp_path):
+    """A master and two workers; output to a local folder, then to S3 (no folder shared
+    by the driver and the executors: the workers get the endpoint from their environment,
+    as spark.executorEnv or an instance role would give it)."""
     _, reference = demo_run
     port, ui = _free_port(), _free_port()
     spark_class = str(SPARK_HOME / "bin" / "spark-class")
-    env = {**ENV, "SPARK_WORKER_DIR": str(tmp_path / "work"), "SPARK_LOG_DIR": str(tmp_path)}
+    env = {**ENV, **s3.env, "SPARK_WORKER_DIR": str(tmp_path / "work"),
+           "SPARK_LOG_DIR": str(tmp_path)}  # fmt: skip
     logs = (tmp_path / "master.log").open("w")
     procs = [
         subprocess.Popen(
@@ -120,6 +126,10 @@ def test_standalone_cluster_gives_the_local_output(demo_crawl, demo_run, tmp_pat
         assert result.returncode == 0, result.stderr[-3000:]
         assert "documents written" in result.stdout
         assert_same_output(tmp_path / "out", reference)
+        master = f"spark://127.0.0.1:{port}"
+        result = _submit(master, demo_crawl, s3.uri("cluster-out"), s3.env)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert_same_output(s3.download("cluster-out", tmp_path / "from-s3"), reference)
     finally:
         for proc in procs:
             proc.terminate()

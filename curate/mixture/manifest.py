@@ -99,6 +99,7 @@ def validate(manifest: dict[str, Any], source: str = "manifest") -> None:
 
 
 def write_manifest(uri: str, manifest: dict[str, Any], st: Storage | None = None) -> None:
+    uri = str(uri)
     validate(manifest, uri)
     (st or use(None)).write_json(uri, manifest)
 
@@ -122,6 +123,6 @@ def remix(
     child["parent"] = {"path": uri.rsplit("/", 1)[-1], "id": first["id"]}
     child["mixture"] = mixture_section(first["domains"], w)
     child["id"] = manifest_id(child)
-    target = output or join(parent(uri), f"manifest-{child['id'][:12]}.json")
+    target = str(output) if output else join(parent(uri), f"manifest-{child['id'][:12]}.json")
     write_manifest(target, child, st)
     return target, child

@@ -13,7 +13,7 @@ from curate.config import Config
 from curate.mixture.shards import count_tokens
 from curate.quality import rules
 from curate.runner import Context
-from curate.schema import read_removed
+from curate.schema import read_removed, removing_tables
 
 BINS = 40
 TOP_LANGUAGES = 15
@@ -99,11 +99,11 @@ def _funnel(ctx: Context, stats: dict[str, Any], docs: DataFrame) -> list[dict[s
         if r["filter_reason"] is not None:
             step = step_of[r["filter_reason"]]
             removed_tokens[step] = removed_tokens.get(step, 0) + (r["t"] or 0)
-    for stage in ("dedup", "decontam"):
-        table = ctx.table(stage)
-        gone = read_removed(ctx, table) if table is not None else None
-        if gone is not None:
-            joined = gone.select("id").join(tokens.select("id", "n_tokens"), "id")
+    # Later stages' removals (dedup, decontam, ...): their step is the stage.
+    for stage, table in removing_tables(ctx).items():
+        if stage != "filter":
+            gone = read_removed(ctx, table).select("id")
+            joined = gone.join(tokens.select("id", "n_tokens"), "id")
             removed_tokens[stage] = joined.agg(F.sum("n_tokens")).first()[0] or 0
     total = tokens.agg(F.sum("n_tokens")).first()[0] or 0
     funnel = []

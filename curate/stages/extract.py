@@ -1,7 +1,8 @@
 """extract: one task per input file, each file's records written as its own Parquet part.
 
-A part counts once its small marker (``parts/<file id>.json``: the part's name, rows and
-bytes) exists, written after the part itself; so a rerun after a crash extracts only the
+A part counts once its small marker (``parts/_<file id>.json``: the part's name, rows and
+bytes; the underscore keeps Parquet readers of the folder off it) exists, written after
+the part itself; so a rerun after a crash extracts only the
 files with no part marker, and a part left without one is deleted. Parts belong to one
 extract config (``_PARTS.json``); another config starts afresh.
 """
@@ -47,7 +48,7 @@ def _extract_partitions(st: Storage, cfg_json: str, parts: str, compression: str
                 name = f"{file_id(path)}-{uuid.uuid4().hex[:8]}.parquet"
                 rows = write_file(st, join(parts, name), records, RECORD_SCHEMA, compression)
                 part = {"name": name, "rows": rows, "bytes": st.info(join(parts, name)).size}
-                st.write_json(join(parts, f"{file_id(path)}.json"), part | {"input": path})
+                st.write_json(join(parts, f"_{file_id(path)}.json"), part | {"input": path})
                 yield pa.RecordBatch.from_pydict({"warc_path": [path], "records": [rows]})
 
     return run_partition
@@ -96,7 +97,7 @@ class Extract(Stage):
         ``documents``: every record of every input (reason null: a document), in input order."""
         st, work = ctx.st, ctx.folder("")
         parts = _prepare(st, work, ctx.cfg.extract)
-        done = {p: st.read_json_or_none(join(parts, f"{file_id(p)}.json")) for p in ctx.inputs}
+        done = {p: st.read_json_or_none(join(parts, f"_{file_id(p)}.json")) for p in ctx.inputs}
         pending = [p for p, part in done.items() if part is None]
         if pending:
             rdd = ctx.spark.sparkContext.parallelize([(p,) for p in pending], len(pending))
@@ -105,10 +106,10 @@ class Extract(Stage):
             ctx.spark.createDataFrame(rdd, "warc_path string").mapInArrow(
                 fn, "warc_path string, records bigint"
             ).collect()  # one small row per file
-            done = {p: st.read_json(join(parts, f"{file_id(p)}.json")) for p in ctx.inputs}
+            done = {p: st.read_json(join(parts, f"_{file_id(p)}.json")) for p in ctx.inputs}
         files = [{k: part[k] for k in ("name", "rows", "bytes")} for part in done.values()]
         records = Table(parts, from_arrow_schema(RECORD_SCHEMA).json(), files)
-        keep = [join(parts, f"{file_id(p)}.json") for p in ctx.inputs]
+        keep = [join(parts, f"_{file_id(p)}.json") for p in ctx.inputs]
         keep.append(join(work, PARTS_KEY))
         stats = stage_stats(ctx.read(records, ["reason", "error"]))
         return Result({"documents": records}, stats, keep=keep)

@@ -66,15 +66,8 @@ def run_manifest(
     """The run's manifest (written by the pipeline as OUTPUT/manifest.json, the last file).
     Its id depends on what was made and how, never on where: the config without places
     and machine settings, inputs by file name, stage counts without timings."""
-    settings = cfg.model_dump(
-        mode="json",
-        exclude={
-            "storage": True,
-            "spark": True,
-            "input": {"paths"},
-            "output": {"dir"},
-        },  # fmt: skip
-    )
+    places = {"storage": True, "spark": True, "input": {"paths"}, "output": {"dir"}}
+    settings = cfg.model_dump(mode="json", exclude=places)
     names = sorted(storage.basename(p) for p in stats["inputs"]["first"])
     producer = {
         "config_sha256": hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(),

@@ -17,6 +17,7 @@ from curate.schema import (
     REMOVAL_COLUMNS,
     read_kept,
     read_removed,
+    removing_tables,
     with_late_columns,
 )
 from curate.stats import StageStats, check_accounting
@@ -25,8 +26,6 @@ from curate.tables import Table
 
 # zstd on web text: Parquet files come out at roughly a third of the UTF-8 text size.
 _COMPRESSED_FRACTION = 0.35
-# The stages whose tables hold removed rows (with filter_reason), in run order.
-REMOVING = ("filter", "dedup", "decontam")
 
 
 def _n_files(df: DataFrame, cfg: Config) -> int:
@@ -67,9 +66,8 @@ class Publish(Stage):
                               key_scheme(ctx.cfg.dedup))  # fmt: skip
         if ctx.cfg.quality.keep_removed:
             removed = None
-            for stage in REMOVING:
-                source = ctx.table(stage)
-                rows = read_removed(ctx, source) if source is not None else None
+            for source in removing_tables(ctx).values():
+                rows = read_removed(ctx, source)
                 if rows is not None:
                     rows = with_late_columns(rows).select(*OUTPUT_COLUMNS, *REMOVAL_COLUMNS)
                     removed = rows if removed is None else removed.unionByName(rows)
