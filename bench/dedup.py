@@ -148,9 +148,12 @@ def mutate(text: str, rng: random.Random) -> str:
 def scale(docs: list[tuple[str, str]], sizes: list[int], spark) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from curate.dedup.stage import dedup
 
-    from curate.config import DedupConfig
+    from curate.config import Config
+    from curate.runner import Context
+    from curate.stages.dedup import Dedup
+    from curate.storage import use
+    from curate.tables import list_table
 
     print("3. scale: dedup stage in local[2] on synthetic documents")
     print(f"   {'docs':>8}{'seconds':>10}{'docs/s':>10}{'py peak MB':>12}{'JVM heap MB':>13}")
@@ -171,9 +174,10 @@ def scale(docs: list[tuple[str, str]], sizes: list[int], spark) -> None:
                     "crawl_date": pa.nulls(len(ids), pa.timestamp("us", tz="UTC")),
                 })  # fmt: skip
                 pq.write_table(table, path / f"part-{part:05d}.parquet")
-            frame = spark.read.parquet(str(path))
+            cfg = Config.model_validate({"input": {"paths": ["-"]}, "output": {"dir": tmp}})
+            ctx = Context(spark, cfg, use(None), tmp, [], stage="dedup", n_in=n)
             start = time.perf_counter()
-            stats, _ = dedup(spark, frame, n, DedupConfig(), Path(tmp), "zstd")
+            stats = Dedup().run(ctx, list_table(ctx.st, str(path))).stats
             secs = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         heap = (runtime.totalMemory() - runtime.freeMemory()) / 2**20

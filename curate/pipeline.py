@@ -183,6 +183,9 @@ def summary(stats: dict[str, Any]) -> str:
             f"  benchmark {name:<14} {b['items_found']:>6,} of {b['items']:,} items found "
             f"in {b['documents']:,} documents"
         )
+    failed = stats.get("mixture", {}).get("tokenize_errors", {}).get("count")
+    if failed:
+        lines.append(f"  mixture: {failed:,} documents left out of the shards (tokenizer raised)")
     for domain, d in stats.get("mixture", {}).get("domains", {}).items():
         lines.append(
             f"  domain {domain:<12} {d['documents']:>8,} docs {d['tokens']:>12,} tokens "

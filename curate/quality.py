@@ -32,6 +32,9 @@ def signal_struct(cls) -> pa.StructType:
 
 
 SIGNAL_COLUMNS = ["language", "language_score", *FILTERS, "perplexity"]
+# Set by the annotate stage's per-record guard where computing a document's signals
+# raised; such a document is removed with this reason (its signals are null).
+ANNOTATE_ERROR = "annotate_error"
 # Stages of the filter step, in order; a reason "<stage>.<rule>" belongs to its prefix,
 # any other (a quality filter's rule) to quality.
 FILTER_STAGES = ("language", "quality", "perplexity")
@@ -148,10 +151,13 @@ def flag(
     annotated: DataFrame, cfg: Config, cutoffs: dict | None, column: str = "filter_reason"
 ) -> DataFrame:
     """Annotated documents with ``quality_bucket`` (from perplexity cut-offs) and ``column``,
-    the first failing rule under ``cfg`` (null: kept)."""
-    return annotated.withColumn("quality_bucket", bucket_column(cutoffs)).withColumn(
-        column, reason_column(cfg)
-    )
+    the first failing rule under ``cfg`` (null: kept); a document whose signals raised
+    fails first, as annotate_error."""
+    reason = reason_column(cfg)
+    if ANNOTATE_ERROR in annotated.columns:
+        failed = F.when(F.col(ANNOTATE_ERROR).isNotNull(), F.lit(ANNOTATE_ERROR))
+        reason = F.coalesce(failed, reason)
+    return annotated.withColumn("quality_bucket", bucket_column(cutoffs)).withColumn(column, reason)
 
 
 def stage_of(reason: str) -> str:

@@ -241,6 +241,7 @@ class StageRunner:
         saved = st.read_json_or_none(self.marker(stage.name))
         if saved is not None and saved.get("key") == key and not self._forced(stage.name):
             result = Result.from_json(saved, ctx.out)
+            self._clean(stage.name, result, None)  # a kill after the marker left these
             self.reused.append(stage.name)
         else:
             previous = Result.from_json(saved, ctx.out) if saved else None

@@ -49,11 +49,14 @@ class UrlFilter:
     def signals(self, url: str | None) -> dict[str, Any]:
         if not url:
             return dict.fromkeys(self.SIGNALS)
-        parts = urlsplit(url.lower())
-        host = parts.hostname or ""
+        try:
+            parts = urlsplit(url.lower())
+            host, rest = parts.hostname or "", parts.path + " " + parts.query
+        except ValueError:  # e.g. an unclosed IPv6 bracket: no host; its words still count
+            host, rest = "", url.lower()
         labels = host.split(".")
         suffixes = {".".join(labels[i:]) for i in range(len(labels))}
-        tokens = set(_URL_WORDS.findall(host + " " + parts.path + " " + parts.query))
+        tokens = set(_URL_WORDS.findall(host + " " + rest))
         return {
             "blocked_domain": bool(suffixes & self._domains),
             "n_blocked_words": len(tokens & self._words),

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,8 @@ def _counts(stats: dict) -> list[dict]:
     return [{k: v for k, v in s.items() if k != "seconds"} for s in stats["stages"]]
 
 
-def _kill_during_extract(demo_crawl: Path, out: Path) -> dict[str, tuple[int, int]]:
-    """Start `curate run` on the demo crawl and SIGKILL it once the first WARC is done."""
+def _kill_when(demo_crawl: Path, out: Path, done: Callable[[], bool]) -> None:
+    """Start `curate run` on the demo crawl and SIGKILL it as soon as ``done()``."""
     overrides = [arg for item in demo_paths(demo_crawl) for arg in ("--set", item)]
     cmd = [
         str(Path(sys.executable).parent / "curate"),
@@ -48,14 +49,19 @@ def _kill_during_extract(demo_crawl: Path, out: Path) -> dict[str, tuple[int, in
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, stderr=subprocess.PIPE)
     deadline = time.time() + 300
     try:
-        while not _parts(out):
+        while not done():
             assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
-            assert time.time() < deadline, "no WARC finished within 300 s"
+            assert time.time() < deadline, "not there within 300 s"
             time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     time.sleep(1)  # the killed Python workers may still finish a part
+
+
+def _kill_during_extract(demo_crawl: Path, out: Path) -> dict[str, tuple[int, int]]:
+    """SIGKILL `curate run` once the first WARC is done; the finished parts."""
+    _kill_when(demo_crawl, out, lambda: bool(_parts(out)))
     return _parts(out)
 
 
@@ -102,6 +108,25 @@ def test_reruns_redo_exactly_what_changed(resumed, spark, demo_crawl, demo_run):
     # Back to the first settings: the same output as the uninterrupted run.
     assert rerun([]) == ALL[2:]
     assert_same_output(out, demo_run[1])
+
+
+def test_kills_at_each_stage_boundary_resume_to_the_same_bytes(
+    spark, demo_crawl, demo_run, tmp_path
+):
+    """SIGKILL as soon as the annotate marker is written, rerun and SIGKILL once the filter
+    marker is, then once the dedup marker is, then run to the end: no finished stage is
+    redone (its marker is the first one written) and documents/ and the shards are
+    byte-identical to an uninterrupted run's."""
+    written = {}
+    for stage in ("annotate", "filter", "dedup"):
+        marker = tmp_path / "stages" / stage / "_STAGE.json"
+        _kill_when(demo_crawl, tmp_path, marker.is_file)
+        written[stage] = marker.stat().st_mtime_ns
+    stats = run(demo_config(demo_crawl, tmp_path, ["spark.progress=false"]), spark=spark)
+    assert stats["run"]["stages_reused"][:4] == ["extract", "annotate", "filter", "dedup"]
+    for stage, mtime in written.items():
+        assert (tmp_path / "stages" / stage / "_STAGE.json").stat().st_mtime_ns == mtime
+    assert_same_output(tmp_path, demo_run[1])
 
 
 def test_another_extract_config_starts_the_parts_afresh(tmp_path):

@@ -26,6 +26,10 @@ KEYS_DDL = (
     "id string, url_key string, content_hash bigint, n_shingles int, "
     "shingle_set array<bigint>, bands array<bigint>"
 )
+# The columns of signatures/ (keys + crawl_date): what dedup.against compares with.
+SIGNATURE_COLUMNS = [
+    "id", "crawl_date", "url_key", "content_hash", "n_shingles", "shingle_set", "bands",
+]  # fmt: skip
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

@@ -18,6 +18,7 @@ from curate.config import ExtractConfig
 from curate.extract.decode import DecodeError, decode_html
 from curate.extract.html import ExtractTimeout, make_extractor, time_limit
 from curate.extract.warc import WarcRecord, read_records
+from curate.guard import message
 from curate.storage import Storage
 
 RECORD_SCHEMA = pa.schema(
@@ -103,7 +104,11 @@ def ingest_file(
     for rec in read_records(warc_path, cfg.max_html_bytes, st):
         text, reason, error = None, rec.reason, rec.error
         if reason is None:
-            text, reason, error = _text_of(rec, extract, cfg.timeout_s)
+            try:
+                text, reason, error = _text_of(rec, extract, cfg.timeout_s)
+            except Exception as exc:  # the per-record guard: this record, not the file
+                at = f"{warc_path} at byte {rec.offset}"
+                text, reason, error = None, "extract_error", f"{at}: {message(exc)}"
         rows["id"].append(document_id(warc_path, rec.offset))
         rows["url"].append(rec.url)
         rows["host"].append(host_of(rec.url))

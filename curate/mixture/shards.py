@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from curate.config import MixtureConfig, TokenizerConfig
+from curate.guard import guarded
 from curate.storage import Storage, join
 from curate.tokenize import load_tokenizer
 
@@ -25,12 +26,21 @@ _TEXT_FRACTION, _TOKEN_BYTES = 0.35, 2.0
 _TOKENIZERS: dict[str, Any] = {}
 
 
+# A document whose tokenisation raised (the per-record guard): left out of the shards and
+# counted in the mixture report.
+ERROR = "mixture_error"
+
+
 def _tokenize_partitions(cfg_json: str, with_ids: bool):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         if cfg_json not in _TOKENIZERS:
             _TOKENIZERS[cfg_json] = load_tokenizer(TokenizerConfig.model_validate_json(cfg_json))
         tok = _TOKENIZERS[cfg_json]
-        for batch in batches:
+        added = [pa.field("n_tokens", pa.int32())]
+        if with_ids:
+            added.append(pa.field("tokens", pa.list_(pa.int32())))
+
+        def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
             ids = tok.encode_batch([t or "" for t in batch.column("text").to_pylist()])
             lengths = np.array([len(a) for a in ids], dtype=np.int32)
             columns = [*batch.columns, pa.array(lengths, pa.int32())]
@@ -42,7 +52,10 @@ def _tokenize_partitions(cfg_json: str, with_ids: bool):
                     pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int32()))
                 )
                 names.append("tokens")
-            yield pa.RecordBatch.from_arrays(columns, names=names)
+            return pa.RecordBatch.from_arrays(columns, names=names)
+
+        for batch in batches:
+            yield guarded(batch, kernel, pa.schema([*batch.schema, *added]), ERROR)
 
     return run
 
@@ -50,7 +63,7 @@ def _tokenize_partitions(cfg_json: str, with_ids: bool):
 def tokenize(docs: DataFrame, cfg: TokenizerConfig) -> DataFrame:
     """``docs`` + n_tokens and the token ids (``tokens``)."""
     schema = docs.schema.simpleString()[len("struct<") : -1]
-    ddl = f"{schema},n_tokens:int,tokens:array<int>"
+    ddl = f"{schema},n_tokens:int,tokens:array<int>,{ERROR}:string"
     return docs.mapInArrow(_tokenize_partitions(cfg.model_dump_json(), True), ddl)
 
 
@@ -58,7 +71,7 @@ def count_tokens(docs: DataFrame, cfg: TokenizerConfig) -> DataFrame:
     """``docs`` + n_tokens only: counting does not ship the token ids to the JVM."""
     schema = docs.schema.simpleString()[len("struct<") : -1]
     return docs.mapInArrow(
-        _tokenize_partitions(cfg.model_dump_json(), False), f"{schema},n_tokens:int"
+        _tokenize_partitions(cfg.model_dump_json(), False), f"{schema},n_tokens:int,{ERROR}:string"
     )
 
 

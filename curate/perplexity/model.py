@@ -14,6 +14,9 @@ from curate.perplexity.normalize import normalize_line
 SP_FILE, LM_FILE, META_FILE = "sp.model", "lm.binary", "meta.json"
 
 
+MAX_EXPONENT = 308  # 10.0 ** 309 overflows a float
+
+
 @dataclass(frozen=True)
 class Score:
     perplexity: float | None  # per word; None: nothing to score
@@ -57,7 +60,9 @@ class LanguageModel:
         n = sum(k for _, k in scores)
         if not n:
             return Score(None, 0)
-        return Score(round(math.pow(10.0, -sum(s for s, _ in scores) / n), 1), n)
+        exponent = -sum(s for s, _ in scores) / n
+        # Past float range (a page of one 4 MB "word"): as perplexing as it gets.
+        return Score(math.inf if exponent > MAX_EXPONENT else round(10.0**exponent, 1), n)
 
 
 def _check_model(lang: str, directory: Path) -> None:

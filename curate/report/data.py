@@ -126,7 +126,8 @@ def _languages(docs: DataFrame, cfg: Config) -> dict[str, Any]:
 
 
 def _perplexity(docs: DataFrame, cutoffs: dict | None) -> dict[str, Any]:
-    scored = docs.where(F.col("perplexity").isNotNull() & (F.col("perplexity") > 0))
+    ppl = F.col("perplexity")
+    scored = docs.where(ppl.isNotNull() & (ppl > 0) & (ppl < float("inf")))
     langs = sorted(r["language"] for r in scored.select("language").distinct().collect())
     columns = {lang: F.when(F.col("language") == lang, F.log10("perplexity")) for lang in langs}
     marks = {lang: math.log10(c["p60"]) for lang, c in (cutoffs or {}).items() if c["p60"] > 0}

@@ -16,6 +16,7 @@ from curate.config import Config, DecontamConfig
 from curate.decontam.benchmarks import load_benchmark
 from curate.decontam.index import NgramIndex, build_index
 from curate.decontam.match import batch_matches, cut, match_spans
+from curate.guard import error_examples, guarded
 from curate.runner import Context, Result, Stage
 from curate.schema import read_kept
 from curate.stats import StageStats
@@ -25,17 +26,37 @@ REASON = "benchmark_contamination"
 _SEP = "\x1f"  # between benchmark and item id in contamination_items
 
 
+# A document whose matching raised (the per-record guard): removed as decontam_error, as
+# it could not be checked.
+ERROR = "decontam_error"
+HITS_SCHEMA = pa.schema([("id", pa.string()), ("hashes", pa.list_(pa.int64()))])
+
+
+def _hits_batch(batch: pa.RecordBatch, index: NgramIndex) -> pa.RecordBatch:
+    found = batch_matches(batch.column("text"), index)
+    hashes = pa.array([f.view(np.int64) if len(f) else None for f in found], pa.list_(pa.int64()))
+    return pa.RecordBatch.from_arrays([batch.column("id"), hashes], schema=HITS_SCHEMA)
+
+
 def _hits_partitions(bc):
+    """(id, hashes, decontam_error) of the documents with a hit or an error."""
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         index: NgramIndex = bc.value
         for batch in batches:
-            found = batch_matches(batch.column("text"), index)
-            keep = [i for i, h in enumerate(found) if len(h)]
-            ids = batch.column("id").take(pa.array(keep, pa.int64()))
-            hashes = pa.array([found[i].view(np.int64) for i in keep], pa.list_(pa.int64()))
-            yield pa.RecordBatch.from_arrays([ids, hashes], names=["id", "hashes"])
+            out = guarded(batch, lambda b: _hits_batch(b, index), HITS_SCHEMA, ERROR)
+            keep = pc.or_(pc.is_valid(out.column("hashes")), pc.is_valid(out.column(ERROR)))
+            yield out.filter(keep)
 
     return run
+
+
+_ADDED = [
+    pa.field("contamination", pa.list_(pa.string())),
+    pa.field("contamination_items", pa.list_(pa.string())),
+    pa.field("filter_reason", pa.string()),
+    pa.field("duplicate_of", pa.string()),
+]
 
 
 def _apply_partitions(bc, cfg_json: str):
@@ -43,7 +64,15 @@ def _apply_partitions(bc, cfg_json: str):
         index: NgramIndex = bc.value
         cfg = DecontamConfig.model_validate_json(cfg_json)
         for batch in batches:
-            yield _apply_batch(batch, index, cfg)
+            schema = pa.schema([*batch.schema, *_ADDED])
+            out = guarded(batch, lambda b: _apply_batch(b, index, cfg), schema, "apply_error")
+            # An error of the scan (hits) or of this step removes the document.
+            error = pc.coalesce(out.column(ERROR), out.column("apply_error"))
+            reason = pc.if_else(pc.is_valid(error), pa.scalar(ERROR), out.column("filter_reason"))
+            out = out.drop_columns(["apply_error"])
+            out = out.set_column(out.schema.get_field_index(ERROR), ERROR, error)
+            yield out.set_column(out.schema.get_field_index("filter_reason"), "filter_reason",
+                                 reason)  # fmt: skip
 
     return run
 
@@ -106,10 +135,14 @@ class Decontam(Stage):
 
         # The scan over every document runs once: its hits (few) are stored, then counted.
         hits_df = docs.select("id", "text").mapInArrow(
-            _hits_partitions(bc), "id string, hashes array<bigint>"
+            _hits_partitions(bc), f"id string, hashes array<bigint>, {ERROR} string"
         )
         hits_table = ctx.write(hits_df, "hits")
-        exploded = ctx.read(hits_table).select("id", F.explode("hashes").alias("h"))
+        hits = ctx.read(hits_table)
+        scan_errors = hits.where(F.col(ERROR).isNotNull()).select("id", ERROR)
+        exploded = hits.where(F.col("hashes").isNotNull()).select(
+            "id", F.explode("hashes").alias("h")
+        )
         common = (
             exploded.groupBy("h")
             .agg(F.countDistinct("id").alias("n_docs"))
@@ -122,7 +155,7 @@ class Decontam(Stage):
             .agg(F.sort_array(F.collect_set("h")).alias("hashes"))
         )
 
-        joined = docs.join(matches, "id", "left")
+        joined = docs.join(matches, "id", "left").join(scan_errors, "id", "left")
         schema = StructType(
             [
                 *joined.schema.fields,
@@ -138,10 +171,10 @@ class Decontam(Stage):
         bc.unpersist()
 
         n_in = ctx.n_in
-        n_removed = result.where(F.col("filter_reason").isNotNull()).count()
-        stats = StageStats(
-            self.name, n_in, n_in - n_removed, {REASON: n_removed} if n_removed else {}
-        )
+        counts = result.where(F.col("filter_reason").isNotNull()).groupBy("filter_reason").count()
+        removed = {r["filter_reason"]: r["count"] for r in counts.collect()}
+        examples = error_examples(result, ERROR, ERROR) if ERROR in removed else {}
+        stats = StageStats(self.name, n_in, n_in - sum(removed.values()), removed, examples)
         report = _report(result, index, n_common, cfg)
         return Result({"hits": hits_table, "documents": out}, stats, report)
 

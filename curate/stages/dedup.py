@@ -18,17 +18,14 @@ from pyspark.sql import functions as F
 from curate import storage
 from curate.config import Config, DedupConfig
 from curate.dedup.components import connected_components
-from curate.dedup.keys import KEYS_DDL, keys_batch
+from curate.dedup.keys import KEYS_DDL, KEYS_SCHEMA, SIGNATURE_COLUMNS, keys_batch
 from curate.dedup.lines import remove_repeated_lines
+from curate.guard import error_examples, guarded
 from curate.runner import Context, Result, Stage
 from curate.schema import read_kept
 from curate.stats import StageStats
 from curate.storage import join
 from curate.tables import Table, list_table
-
-SIGNATURE_COLUMNS = [
-    "id", "crawl_date", "url_key", "content_hash", "n_shingles", "shingle_set", "bands",
-]  # fmt: skip
 
 # Candidate pairs of a bucket (a sorted id array): all pairs, or a chain for big buckets.
 _ALL_PAIRS = (
@@ -38,10 +35,17 @@ _ALL_PAIRS = (
 _CHAIN = "transform(sequence(0, size(ids) - 2), i -> named_struct('a', ids[i], 'b', ids[i + 1]))"
 
 
+# A document whose keys raised (the per-record guard): removed as dedup_error.
+ERROR = "dedup_error"
+
+
 def _keys_partitions(cfg: DedupConfig, bands: int, rows: int):
+    def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
+        return keys_batch(batch, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows, cfg.shingles)
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield keys_batch(batch, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows, cfg.shingles)
+            yield guarded(batch, kernel, KEYS_SCHEMA, ERROR)
 
     return run
 
@@ -149,12 +153,19 @@ class Dedup(Stage):
         else:
             all_docs = docs = docs.withColumn("line_chars_removed", F.lit(0))
         keys = docs.select("id", "url", "text").mapInArrow(
-            _keys_partitions(cfg, bands, rows), KEYS_DDL
+            _keys_partitions(cfg, bands, rows), f"{KEYS_DDL}, {ERROR} string"
         )
-        tables["keys"] = ctx.write(
-            keys.join(docs.select("id", "crawl_date"), "id").select(*SIGNATURE_COLUMNS), "keys"
-        )
+        keyed = keys.join(docs.select("id", "crawl_date"), "id")
+        tables["keys"] = ctx.write(keyed.select(*SIGNATURE_COLUMNS, ERROR), "keys")
         keys = ctx.read(tables["keys"])
+        failed = keys.where(F.col(ERROR).isNotNull())
+        examples = error_examples(failed, ERROR, ERROR)
+        if examples:
+            found = failed.select("id", F.lit(ERROR).alias("reason"),
+                                  F.lit(None).cast("string").alias("duplicate_of"))  # fmt: skip
+            removed = found if removed is None else removed.unionByName(found)
+            docs = docs.join(failed.select("id"), "id", "left_anti")
+        keys = keys.where(F.col(ERROR).isNull()).drop(ERROR)
         extra_cols = [c for c in docs.columns if c not in keys.columns and c != "text"]
         base = keys.join(docs.select("id", *extra_cols), "id").withColumn(
             "is_reference", F.lit(False)
@@ -186,7 +197,7 @@ class Dedup(Stage):
         removed = ctx.read(tables["removed"])
 
         counts = {r["reason"]: r["count"] for r in removed.groupBy("reason").count().collect()}
-        stats = StageStats(self.name, n_in, n_in - sum(counts.values()), counts)
+        stats = StageStats(self.name, n_in, n_in - sum(counts.values()), counts, examples)
         rows_out = all_docs.join(removed.withColumnRenamed("reason", "filter_reason"), "id", "left")
         tables["documents"] = ctx.write(rows_out, "documents")
         return Result(tables, stats, report)

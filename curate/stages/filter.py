@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
+from curate.guard import error_examples
 from curate.perplexity.buckets import resolve_cutoffs
-from curate.quality import flag
+from curate.quality import ANNOTATE_ERROR, flag
 from curate.runner import Context, Result, Stage
 from curate.schema import DOCUMENT_COLUMNS
 from curate.stats import StageStats
@@ -64,5 +65,6 @@ class Filter(Stage):
             "unscored_by_language": dict(sorted(unscored.items())),
             "cutoffs": cutoffs,
         }
-        stats = StageStats(self.name, n, n - sum(removed.values()), removed)
+        examples = error_examples(annotated, ANNOTATE_ERROR, ANNOTATE_ERROR)
+        stats = StageStats(self.name, n, n - sum(removed.values()), removed, examples)
         return Result({"documents": out}, stats, {"perplexity": perplexity})

@@ -7,13 +7,15 @@ import hashlib
 import json
 from typing import Any
 
+from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from curate import storage
 from curate.config import Config
+from curate.guard import error_examples
 from curate.mixture.domains import domain_column
 from curate.mixture.manifest import build_manifest
-from curate.mixture.shards import SHARD_SCHEMA, tokenize, write_shards
+from curate.mixture.shards import ERROR, SHARD_SCHEMA, tokenize, write_shards
 from curate.mixture.sources import read_sources
 from curate.runner import Context, Result, Stage
 from curate.storage import join
@@ -50,14 +52,19 @@ class Mixture(Stage):
             docs = docs.unionByName(extra)
         tokens = ctx.write(tokenize(docs, mix.tokenizer), "tokens")
         folder = ctx.published("shards")
-        domains = write_shards(ctx.st, ctx.read(tokens), mix, folder)
+        tokenized = ctx.read(tokens)
+        failed = tokenized.where(F.col(ERROR).isNotNull())
+        errors = {"count": failed.count(), "examples": error_examples(failed, ERROR, ERROR)}
+        ok = tokenized.where(F.col(ERROR).isNull()).drop(ERROR)
+        domains = write_shards(ctx.st, ok, mix, folder)
         schema = from_arrow_schema(SHARD_SCHEMA).json()
         tables = {"tokens": tokens}
         for d, info in domains.items():
             files = [{"name": s["path"].rsplit("/", 1)[1], "rows": s["rows"],
                       "bytes": s["bytes"]} for s in info["shards"]]  # fmt: skip
             tables[f"shards/{d}"] = Table(join(folder, d), schema, files)
-        return Result(tables, report={"domains": summary(domains)}, data={"domains": domains})
+        report = {"domains": summary(domains), "tokenize_errors": errors}
+        return Result(tables, report=report, data={"domains": domains})
 
 
 def run_manifest(

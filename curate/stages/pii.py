@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, MapType, StringType, StructField, StructType
 
 from curate.config import DEFAULT_PII_TAGS, Config, PiiConfig
+from curate.guard import error_examples, guarded
 from curate.runner import Context, Result, Stage
 from curate.schema import read_kept
 from curate.stats import StageStats
@@ -19,14 +20,21 @@ from curate.tables import Table
 _SCRUBBERS: dict[str, Any] = {}
 
 
+# A document whose scrubbing raised (the per-record guard): removed as pii_error, since
+# its text could not be scrubbed.
+ERROR = "pii_error"
+
+
 def _scrub_partitions(cfg_json: str):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from curate.pii.scrub import PiiScrubber, scrub_batch
+        from curate.pii.scrub import PII_COUNTS_TYPE, PiiScrubber, scrub_batch
 
         if cfg_json not in _SCRUBBERS:
             _SCRUBBERS[cfg_json] = PiiScrubber(PiiConfig.model_validate_json(cfg_json))
+        scrubber = _SCRUBBERS[cfg_json]
         for batch in batches:
-            yield scrub_batch(batch, _SCRUBBERS[cfg_json])
+            schema = batch.schema.append(pa.field("pii_counts", PII_COUNTS_TYPE))
+            yield guarded(batch, lambda b: scrub_batch(b, scrubber), schema, ERROR)
 
     return run
 
@@ -50,9 +58,13 @@ class Pii(Stage):
         cfg = ctx.cfg.pii
         docs = read_kept(ctx, table)
         counts = StructField("pii_counts", MapType(StringType(), IntegerType()))
-        schema = StructType([*docs.schema.fields, counts])
-        out = ctx.write(docs.mapInArrow(_scrub_partitions(cfg.model_dump_json()), schema),
-                        "documents")  # fmt: skip
+        schema = StructType([*docs.schema.fields, counts, StructField(ERROR, StringType())])
+        scrubbed = docs.mapInArrow(_scrub_partitions(cfg.model_dump_json()), schema)
+        failed = F.when(F.col(ERROR).isNotNull(), F.lit(ERROR))
+        scrubbed = scrubbed.withColumn("filter_reason", failed).withColumn(
+            "duplicate_of", F.lit(None).cast("string")
+        )
+        out = ctx.write(scrubbed, "documents")
         rows = (
             ctx.read(out, ["pii_counts"])
             .select(F.explode("pii_counts").alias("entity", "n"))
@@ -62,4 +74,9 @@ class Pii(Stage):
         )
         totals = {r["entity"]: {"found": r["found"], "documents": r["documents"]} for r in rows}
         report = {"entities": dict(sorted(totals.items())), "policy": policy(cfg)}
-        return Result({"documents": out}, StageStats(self.name, ctx.n_in, ctx.n_in), report)
+        written = ctx.read(out, [ERROR])
+        n_failed = written.where(F.col(ERROR).isNotNull()).count()
+        removed = {ERROR: n_failed} if n_failed else {}
+        examples = error_examples(written, ERROR, ERROR) if n_failed else {}
+        stats = StageStats(self.name, ctx.n_in, ctx.n_in - n_failed, removed, examples)
+        return Result({"documents": out}, stats, report)

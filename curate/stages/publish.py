@@ -10,6 +10,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from curate.config import Config
+from curate.dedup.keys import SIGNATURE_COLUMNS
 from curate.dedup.scheme import SCHEME_FILE, key_scheme
 from curate.runner import Context, Result, Stage
 from curate.schema import (
@@ -60,7 +61,7 @@ class Publish(Stage):
         keys = ctx.table("dedup", "keys")
         if keys is not None:
             published = ctx.read(tables["documents"], ["id"])
-            signatures = ctx.read(keys).join(published, "id")
+            signatures = ctx.read(keys, SIGNATURE_COLUMNS).join(published, "id")
             tables["signatures"] = ctx.write(signatures, "signatures", published=True)
             ctx.st.write_json(join(tables["signatures"].folder, SCHEME_FILE),
                               key_scheme(ctx.cfg.dedup))  # fmt: skip
