@@ -35,8 +35,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--from",
         dest="from_stage",
         metavar="STAGE",
-        help="rerun this stage and every later one even if unchanged (extract, annotate, "
-        "language, quality, perplexity, filter, dedup, pii, decontam, publish, mixture)",
+        help="rerun this stage and every later one even if unchanged (a stage name: "
+        "extract, annotate, filter, dedup, pii, decontam, publish, mixture)",
     )
 
 

@@ -164,6 +164,11 @@ def test_fingerprint_hashes_content_within_its_budget(tmp_path, monkeypatch):
 
 
 def test_from_names_a_stage():
+    from curate.cli import build_parser
+
+    run_parser = build_parser()._subparsers._group_actions[0].choices["run"]
+    help_text = next(a.help for a in run_parser._actions if a.dest == "from_stage")
+    assert help_text.endswith(", ".join(ALL) + ")")  # the CLI help names STAGES' stages
     assert resolve_stage("dedup", ALL) == "dedup"
     with pytest.raises(ConfigError, match="--from qualty: not a stage; choose one of extract"):
         resolve_stage("qualty", ALL)
