@@ -314,7 +314,11 @@ def _set_dotted(data: dict[str, Any], dotted: str, raw_value: str, source: str) 
         if not isinstance(child, dict):
             raise ConfigError(f"{source}: cannot set {dotted!r}: {key!r} is not a section")
         node = child
-    node[keys[-1]] = yaml.safe_load(raw_value)
+    try:
+        node[keys[-1]] = yaml.safe_load(raw_value)
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise ConfigError(f"{source}: {raw_value!r} is not a YAML value ({problem})") from None
 
 
 def _format_errors(err: ValidationError, source: str) -> str:

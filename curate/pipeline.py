@@ -50,8 +50,14 @@ def check(cfg: Config, st: Storage, source: str, from_stage: str | None) -> list
     """What can be checked before Spark starts: ConfigError naming the thing at fault."""
     if from_stage:
         resolve_stage(from_stage, STAGE_NAMES)
-    st.check_writable(cfg.output.dir, "output.dir")
     paths = resolve_inputs(cfg.input, source, st)
+    out = storage.absolute(cfg.output.dir)
+    inside = next((p for p in paths if p == out or p.startswith(out + "/")), None)
+    if inside is not None:  # a rerun's glob would read the run's own output
+        raise ConfigError(
+            f"output.dir {out}: holds an input ({inside}); write the output elsewhere"
+        )
+    st.check_writable(out, "output.dir")
     check_models(cfg.perplexity)
     if cfg.dedup.enabled:
         check_against(cfg.dedup, st)

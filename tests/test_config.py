@@ -89,3 +89,22 @@ def test_dedup_against_flag_checked_before_spark(tmp_path, capsys):
     assert main(["run", str(cfg_path), "--dedup-against", str(earlier)]) == 2
     err = capsys.readouterr().err
     assert f"dedup.against: {earlier}/signatures/_KEYS.json not found" in err
+
+
+def test_set_value_that_is_not_yaml_is_one_line(tmp_path):
+    cfg_path = write(tmp_path, BASE.format(inp="x.warc.gz", out="o"))
+    with pytest.raises(ConfigError, match=r"--set extract.timeout_s: '\[1,' is not a YAML value"):
+        load_config(cfg_path, ["extract.timeout_s=[1,"])
+
+
+def test_output_holding_an_input_is_refused_before_spark(tmp_path, capsys):
+    (tmp_path / "x.warc.gz").write_bytes(b"")
+    cfg_path = write(tmp_path, BASE.format(inp=tmp_path / "*.warc.gz", out=tmp_path))
+    assert main(["run", str(cfg_path)]) == 2
+    assert (
+        f"output.dir {tmp_path}: holds an input ({tmp_path}/x.warc.gz)" in capsys.readouterr().err
+    )
+    (tmp_path / "file").write_text("x")
+    cfg_path = write(tmp_path, BASE.format(inp=tmp_path / "x.warc.gz", out=tmp_path / "file"))
+    assert main(["run", str(cfg_path)]) == 2
+    assert f"output.dir {tmp_path}/file: is a file, not a folder" in capsys.readouterr().err

@@ -163,7 +163,7 @@ def _fails_before_spark(args: list[str], env: dict[str, str], *expected: str) ->
 def test_bad_endpoint_bucket_or_credentials_fail_before_spark(s3, demo_crawl):
     args = _demo_args(demo_crawl, s3, "never")
     unreachable = {**s3.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}"}
-    _fails_before_spark(args, unreachable, "s3://curate-test/never", "cannot write there")
+    _fails_before_spark(args, unreachable, "s3://curate-test/crawl", "list failed")
     missing = [a.replace("s3://curate-test/never", "s3://no-such-bucket/out") for a in args]
     _fails_before_spark(missing, s3.env, "s3://no-such-bucket/out", "cannot write there")
     # A second server that checks credentials (moto's IAM auth, on after the request that
@@ -191,8 +191,7 @@ def test_bad_endpoint_bucket_or_credentials_fail_before_spark(s3, demo_crawl):
                      aws_secret_access_key="x", region_name="us-east-1").create_bucket(
             Bucket=s3.bucket)  # fmt: skip
         wrong = {**s3.env, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "AKIAWRONG0000000"}
-        _fails_before_spark(args, wrong, "s3://curate-test/never", "cannot write there",
-                            "INVALID_ACCESS_KEY_ID")  # fmt: skip
+        _fails_before_spark(args, wrong, "s3://curate-test/crawl", "INVALID_ACCESS_KEY_ID")
     finally:
         auth.terminate()
         auth.wait(timeout=30)
