@@ -32,7 +32,7 @@ from curate.config import Config, ConfigError
 from curate.errors import StageError
 from curate.progress import stage_progress
 from curate.stats import StageStats
-from curate.storage import Storage, join
+from curate.storage import Storage, join, sha256
 from curate.tables import Table, read_table, write_table
 
 MARKER = "_STAGE.json"
@@ -145,7 +145,7 @@ def fingerprint(settings: Any) -> dict[str, str]:
     for f in sorted(set(files)):
         st = f.stat()
         if st.st_size <= budget:
-            out[str(f)] = hashlib.sha256(f.read_bytes()).hexdigest()
+            out[str(f)] = sha256(f)
             budget -= st.st_size
         else:
             out[str(f)] = f"size {st.st_size} mtime {st.st_mtime_ns}"

@@ -37,6 +37,11 @@ def file_id(warc_path: str) -> str:
     return hashlib.sha256(warc_path.encode()).hexdigest()[:24]
 
 
+def part_marker(parts: str, warc_path: str) -> str:
+    """The small file whose presence says ``warc_path``'s part is complete."""
+    return join(parts, f"_{file_id(warc_path)}.json")
+
+
 def _extract_partitions(st: Storage, cfg_json: str, parts: str, compression: str):
     def run_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         cfg = ExtractConfig.model_validate_json(cfg_json)
@@ -48,8 +53,8 @@ def _extract_partitions(st: Storage, cfg_json: str, parts: str, compression: str
                 name = f"{file_id(path)}-{uuid.uuid4().hex[:8]}.parquet"
                 rows = write_file(st, join(parts, name), records, RECORD_SCHEMA, compression)
                 part = {"name": name, "rows": rows, "bytes": st.info(join(parts, name)).size}
-                st.write_json(join(parts, f"_{file_id(path)}.json"), part | {"input": path})
-                yield pa.RecordBatch.from_pydict({"warc_path": [path], "records": [rows]})
+                st.write_json(part_marker(parts, path), part | {"input": path})
+                yield pa.RecordBatch.from_pylist([part | {"input": path}])
 
     return run_partition
 
@@ -97,19 +102,19 @@ class Extract(Stage):
         ``documents``: every record of every input (reason null: a document), in input order."""
         st, work = ctx.st, ctx.folder("")
         parts = _prepare(st, work, ctx.cfg.extract)
-        done = {p: st.read_json_or_none(join(parts, f"_{file_id(p)}.json")) for p in ctx.inputs}
+        done = {p: st.read_json_or_none(part_marker(parts, p)) for p in ctx.inputs}
         pending = [p for p, part in done.items() if part is None]
         if pending:
             rdd = ctx.spark.sparkContext.parallelize([(p,) for p in pending], len(pending))
             fn = _extract_partitions(st, ctx.cfg.extract.model_dump_json(), parts,
                                      ctx.cfg.output.compression)  # fmt: skip
-            ctx.spark.createDataFrame(rdd, "warc_path string").mapInArrow(
-                fn, "warc_path string, records bigint"
-            ).collect()  # one small row per file
-            done = {p: st.read_json(join(parts, f"_{file_id(p)}.json")) for p in ctx.inputs}
+            finished = ctx.spark.createDataFrame(rdd, "warc_path string").mapInArrow(
+                fn, "name string, rows bigint, bytes bigint, input string"
+            )
+            done.update({r["input"]: r.asDict() for r in finished.collect()})  # a row a file
         files = [{k: part[k] for k in ("name", "rows", "bytes")} for part in done.values()]
         records = Table(parts, from_arrow_schema(RECORD_SCHEMA).json(), files)
-        keep = [join(parts, f"_{file_id(p)}.json") for p in ctx.inputs]
+        keep = [part_marker(parts, p) for p in ctx.inputs]
         keep.append(join(work, PARTS_KEY))
         stats = stage_stats(ctx.read(records, ["reason", "error"]))
         return Result({"documents": records}, stats, keep=keep)
