@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install kenlm demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam bench-perplexity bench-loader bench-pipeline check-prereqs clean
+.PHONY: install kenlm demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam bench-perplexity bench-loader bench-pipeline bench-warc check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -44,6 +44,9 @@ bench-extract: bench-install
 
 bench-filters: bench-install
 	$(BIN)/python bench/quality_filters.py
+
+bench-warc: install
+	$(BIN)/python bench/warc.py
 
 bench-langid: install
 	$(BIN)/python bench/langid.py

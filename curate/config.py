@@ -84,6 +84,8 @@ class ExtractConfig(_Strict):
     include_tables: bool = True
     # Pages whose HTML payload is larger than this are removed as too_large before parsing.
     max_html_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # Check WARC-Block-Digest / WARC-Payload-Digest where a record has them.
+    verify_digests: bool = True
 
 
 class LanguageConfig(_Strict):

@@ -202,9 +202,12 @@ def test_filter_removes_annotate_errors_with_their_message(spark, tmp_path):
 def test_hostile_records_do_not_stop_the_job(spark, demo_crawl, demo_run, tmp_path):
     """The two records that used to kill the job, in a file beside the demo crawl's: a
     4 MB page of one long "word" (its perplexity overflowed a float) and a malformed IPv6
-    URL (urlsplit raised). The job finishes, counts add up, the demo's documents stay."""
+    URL (urlsplit raised); and every damaged-WARC case. The job finishes, counts add up
+    with the records present, the demo's documents stay."""
     import random
+    from collections import Counter
 
+    from bench.damaged_warcs import CASES
     from curate.pipeline import run
     from tests.conftest import demo_config
 
@@ -222,14 +225,25 @@ def test_hostile_records_do_not_stop_the_job(spark, demo_crawl, demo_run, tmp_pa
         ):
             page = f"<html><body><article><p>{body}</p></article></body></html>".encode()
             _write_page(writer, url, page)
+    damaged = Counter()
+    for case in CASES:
+        (crawl / f"{case.name}{case.suffix}").write_bytes(case.build())
+        damaged.update(case.expected)
     cfg = demo_config(demo_crawl, tmp_path / "out", ["spark.progress=false"])
-    cfg.input.paths = [str(crawl / "*.warc.gz")]
+    cfg.input.paths = [str(crawl / "*.warc*")]
     stats = run(cfg, spark=spark)
     reference_stats, reference = demo_run
-    assert stats["stages"][0]["in"] == reference_stats["stages"][0]["in"] + 2
-    assert stats["stages"][1]["in"] == reference_stats["stages"][1]["in"] + 2  # annotated
-    ours = {r["id"] for r in pq.read_table(tmp_path / "out" / "documents").to_pylist()}
+    extract, reference_extract = stats["stages"][0], reference_stats["stages"][0]
+    assert extract["in"] == reference_extract["in"] + 2 + damaged.total()
+    for reason in ("truncated_record", "digest_mismatch"):
+        assert extract["removed"][reason] == damaged[reason]
+    malformed = reference_extract["removed"]["malformed_record"] + damaged["malformed_record"]
+    assert extract["removed"]["malformed_record"] == malformed
+    # Annotated: the two hostile pages and every whole page of the damaged files.
+    assert stats["stages"][1]["in"] == reference_stats["stages"][1]["in"] + 2 + damaged[None]
+    docs = pq.read_table(tmp_path / "out" / "documents", columns=["id", "warc_path"])
+    ours = {r["id"] for r in docs.to_pylist() if "demo-crawl-" in r["warc_path"]}
     theirs = {r["id"] for r in pq.read_table(reference / "documents").to_pylist()}
-    assert theirs <= ours and len(ours - theirs) <= 2
+    assert ours == theirs
     on_disk = json.loads((tmp_path / "out" / "stats.json").read_text())
-    assert on_disk["stages"][-1]["out"] == len(ours)
+    assert on_disk["stages"][-1]["out"] == docs.num_rows

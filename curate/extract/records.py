@@ -101,7 +101,7 @@ def ingest_file(
     extract = extract or make_extractor(cfg)
     rows: dict[str, list] = {f.name: [] for f in RECORD_SCHEMA}
     text_bytes = 0
-    for rec in read_records(warc_path, cfg.max_html_bytes, st):
+    for rec in read_records(warc_path, cfg.max_html_bytes, st, cfg.verify_digests):
         text, reason, error = None, rec.reason, rec.error
         if reason is None:
             try:
