@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from filters.c4 import C4Quality
+from filters.encoding import EncodingQuality
 from filters.fineweb import FineWebQuality
 from filters.gopher_quality import GopherQuality
 from filters.gopher_repetition import GopherRepetition
@@ -105,9 +106,18 @@ def _section_of(cls: type) -> type[BaseModel]:
     return create_model(f"{cls.__name__}Section", __base__=_Strict, **fields)
 
 
-# Filters in the order their rules are checked (FineWeb's order, after language ID).
+# Filters in the order their rules are checked (FineWeb's order, after language ID;
+# text that stays mis-decoded goes before any rule reads its words).
 FILTERS = {
-    f.name: f for f in (UrlFilter, GopherRepetition, GopherQuality, C4Quality, FineWebQuality)
+    f.name: f
+    for f in (
+        UrlFilter,
+        EncodingQuality,
+        GopherRepetition,
+        GopherQuality,
+        C4Quality,
+        FineWebQuality,
+    )
 }
 _SECTIONS = {name: _section_of(cls) for name, cls in FILTERS.items()}
 

@@ -171,6 +171,12 @@ def summary(stats: dict[str, Any]) -> str:
         lines.append(f"  [{st['name']}] in {st['in']:,} -> out {st['out']:,}")
         for reason, n in sorted(st["removed"].items(), key=lambda kv: -kv[1]):
             lines.append(f"      removed {reason:<44}{n:>8,}")
+    fixed = stats.get("extract", {}).get("mojibake_repaired")
+    if fixed and fixed["documents"]:
+        lines.append(
+            f"  mojibake repaired in {fixed['documents']:,} documents "
+            f"({fixed['chars']:,} characters; ftfy)"
+        )
     ppl = stats.get("filter", {}).get("perplexity")
     if ppl and ppl["models"]:
         unscored = ", ".join(f"{k} {v}" for k, v in ppl["unscored_by_language"].items())

@@ -23,6 +23,7 @@ RECORD_COLUMNS = [
     "warc_record_id",
     "text",
     "n_chars",
+    "repaired_chars",
 ]
 DOCUMENT_COLUMNS = [*RECORD_COLUMNS, *SIGNAL_COLUMNS, "quality_bucket"]
 # Published documents: after dedup (characters cut as repeated lines), PII scrubbing

@@ -13,6 +13,7 @@ from warcio.warcwriter import WARCWriter
 
 from curate.guard import guarded, message
 from tests.conftest import stage_context
+from tests.test_encoding import FRENCH
 
 BOOM = "BOOM this document makes the stage's code raise"
 
@@ -202,8 +203,8 @@ def test_filter_removes_annotate_errors_with_their_message(spark, tmp_path):
 def test_hostile_records_do_not_stop_the_job(spark, demo_crawl, demo_run, tmp_path):
     """The two records that used to kill the job, in a file beside the demo crawl's: a
     4 MB page of one long "word" (its perplexity overflowed a float) and a malformed IPv6
-    URL (urlsplit raised); and every damaged-WARC case. The job finishes, counts add up
-    with the records present, the demo's documents stay."""
+    URL (urlsplit raised); a page of mojibake, repaired; and every damaged-WARC case.
+    The job finishes, counts add up with the records present, the demo's documents stay."""
     import random
     from collections import Counter
 
@@ -222,6 +223,8 @@ def test_hostile_records_do_not_stop_the_job(spark, demo_crawl, demo_run, tmp_pa
         for url, body in (
             ("https://long.example/page", "x" * 3_900_000),
             ("http://[::1/path/page", words + "."),
+            # Stored double-encoded by its CMS: valid UTF-8 bytes of mojibake.
+            ("https://mojibake.example/recette", (FRENCH + " ").encode().decode("cp1252") * 9),
         ):
             page = f"<html><body><article><p>{body}</p></article></body></html>".encode()
             _write_page(writer, url, page)
@@ -234,13 +237,18 @@ def test_hostile_records_do_not_stop_the_job(spark, demo_crawl, demo_run, tmp_pa
     stats = run(cfg, spark=spark)
     reference_stats, reference = demo_run
     extract, reference_extract = stats["stages"][0], reference_stats["stages"][0]
-    assert extract["in"] == reference_extract["in"] + 2 + damaged.total()
+    assert extract["in"] == reference_extract["in"] + 3 + damaged.total()
+    repaired = stats["extract"]["mojibake_repaired"]["documents"]
+    assert repaired == reference_stats["extract"]["mojibake_repaired"]["documents"] + 1
     for reason in ("truncated_record", "digest_mismatch"):
         assert extract["removed"][reason] == damaged[reason]
     malformed = reference_extract["removed"]["malformed_record"] + damaged["malformed_record"]
     assert extract["removed"]["malformed_record"] == malformed
-    # Annotated: the two hostile pages and every whole page of the damaged files.
-    assert stats["stages"][1]["in"] == reference_stats["stages"][1]["in"] + 2 + damaged[None]
+    # Annotated: the three pages and every whole page of the damaged files.
+    assert stats["stages"][1]["in"] == reference_stats["stages"][1]["in"] + 3 + damaged[None]
+    parts = pq.read_table(tmp_path / "out" / "stages" / "extract" / "parts").to_pylist()
+    (recipe,) = [r for r in parts if r["url"] == "https://mojibake.example/recette"]
+    assert FRENCH in recipe["text"] and recipe["repaired_chars"] > 0
     docs = pq.read_table(tmp_path / "out" / "documents", columns=["id", "warc_path"])
     ours = {r["id"] for r in docs.to_pylist() if "demo-crawl-" in r["warc_path"]}
     theirs = {r["id"] for r in pq.read_table(reference / "documents").to_pylist()}

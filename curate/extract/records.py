@@ -17,6 +17,7 @@ import pyarrow as pa
 from curate.config import ExtractConfig
 from curate.extract.decode import DecodeError, decode_html
 from curate.extract.html import ExtractTimeout, make_extractor, time_limit
+from curate.extract.mojibake import repair
 from curate.extract.warc import WarcRecord, read_records
 from curate.guard import message
 from curate.storage import Storage
@@ -32,6 +33,8 @@ RECORD_SCHEMA = pa.schema(
         ("warc_record_id", pa.string()),
         ("text", pa.string()),
         ("n_chars", pa.int32()),
+        # Characters the mojibake repair removed (0: nothing to repair; null: no text).
+        ("repaired_chars", pa.int32()),
         ("reason", pa.string()),
         ("error", pa.string()),
     ]
@@ -102,10 +105,12 @@ def ingest_file(
     rows: dict[str, list] = {f.name: [] for f in RECORD_SCHEMA}
     text_bytes = 0
     for rec in read_records(warc_path, cfg.max_html_bytes, st, cfg.verify_digests):
-        text, reason, error = None, rec.reason, rec.error
+        text, reason, error, repaired = None, rec.reason, rec.error, None
         if reason is None:
             try:
                 text, reason, error = _text_of(rec, extract, cfg.timeout_s)
+                if text is not None:
+                    text, repaired = repair(text)
             except Exception as exc:  # the per-record guard: this record, not the file
                 at = f"{warc_path} at byte {rec.offset}"
                 text, reason, error = None, "extract_error", f"{at}: {message(exc)}"
@@ -118,6 +123,7 @@ def ingest_file(
         rows["warc_record_id"].append(rec.record_id)
         rows["text"].append(text)
         rows["n_chars"].append(len(text) if text is not None else None)
+        rows["repaired_chars"].append(repaired if text is not None else None)
         rows["reason"].append(reason)
         rows["error"].append(error)
         text_bytes += len(text) if text else 0

@@ -117,4 +117,11 @@ class Extract(Stage):
         keep = [part_marker(parts, p) for p in ctx.inputs]
         keep.append(join(work, PARTS_KEY))
         stats = stage_stats(ctx.read(records, ["reason", "error"]))
-        return Result({"documents": records}, stats, keep=keep)
+        repaired = (
+            ctx.read(records, ["repaired_chars"])
+            .where("repaired_chars > 0")
+            .agg(F.count(F.lit(1)).alias("documents"), F.sum("repaired_chars").alias("chars"))
+            .first()
+        )
+        report = {"mojibake_repaired": {"documents": repaired[0], "chars": repaired[1] or 0}}
+        return Result({"documents": records}, stats, report=report, keep=keep)
