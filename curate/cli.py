@@ -41,7 +41,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from curate.pipeline import run, summary
+    from curate.pipeline import no_record_read, run, summary
 
     overrides = list(args.overrides)
     if args.dedup_against:
@@ -49,6 +49,9 @@ def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, overrides, args.input, args.output)
     stats = run(cfg, source=str(args.config), from_stage=args.from_stage)
     print(summary(stats))
+    if no_record_read(stats):
+        print("curate: no input file gave a WARC record; check input.paths", file=sys.stderr)
+        return 1
     return 0
 
 

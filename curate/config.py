@@ -101,7 +101,7 @@ class LanguageConfig(_Strict):
 
 def _section_of(cls: type) -> type[BaseModel]:
     """A strict config section whose keys, types and defaults are the filter's fields."""
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)  # keeps the fields' ranges
     fields: dict[str, Any] = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(cls)}
     return create_model(f"{cls.__name__}Section", __base__=_Strict, **fields)
 

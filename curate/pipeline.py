@@ -163,6 +163,28 @@ def _finish(runner: StageRunner, inputs: dict[str, Any], started: float) -> dict
     return stats
 
 
+def warnings(stats: dict[str, Any]) -> list[str]:
+    """What a user should look at although the run finished."""
+    empty = stats.get("extract", {}).get("files_without_records")
+    if not empty or not empty["count"]:
+        return []
+    files = stats["inputs"]["files"]
+    which = (
+        f"none of the {files:,} input file(s) gave a"
+        if empty["count"] == files
+        else f"{empty['count']:,} of the {files:,} input file(s) gave no"
+    )
+    return [
+        f"{which} WARC record (empty, not WARC, or unreadable: see "
+        f"extract.files_without_records in stats.json), e.g. {empty['examples'][0]}"
+    ]
+
+
+def no_record_read(stats: dict[str, Any]) -> bool:
+    empty = stats.get("extract", {}).get("files_without_records")
+    return bool(empty) and empty["count"] == stats["inputs"]["files"]
+
+
 def summary(stats: dict[str, Any]) -> str:
     """One screen for the console: what went in, what came out, and why the rest did not."""
     lines = [f"curate {stats['curate_version']}: done in {stats['seconds']['total']:.1f} s"]
@@ -203,6 +225,7 @@ def summary(stats: dict[str, Any]) -> str:
             f"  domain {domain:<12} {d['documents']:>8,} docs {d['tokens']:>12,} tokens "
             f"in {d['shards']} shard(s)"
         )
+    lines += [f"  warning: {w}" for w in warnings(stats)]
     docs = stats["documents"]
     lines.append(f"  documents written   {docs['rows']:>10,}  in {docs['files']} file(s)")
     lines.append(f"  output              {docs['path']}")

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from filters.rules import Rule, min_rule
+from filters.rules import Count, Rule, min_rule
 from filters.text import count_sentences
 
 _CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]")
@@ -45,14 +45,14 @@ class C4Quality:
 
     enabled: bool = True
     drop_lines_without_terminal_punct: bool = True
-    min_words_per_line: int = 3
-    max_word_length: int = 1000
+    min_words_per_line: Count = 3
+    max_word_length: Count = 1000
     drop_javascript_lines: bool = True
     drop_policy_lines: bool = True
     remove_citations: bool = True
     # C4 used the "List of Dirty, Naughty, Obscene and Otherwise Bad Words"; none is bundled.
     bad_words: tuple[str, ...] = ()
-    min_sentences: int | None = 5
+    min_sentences: Count | None = 5
     filter_lorem_ipsum: bool = True
     filter_curly_bracket: bool = True
     filter_bad_words: bool = True

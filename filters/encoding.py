@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from ftfy.badness import badness
 
-from filters.rules import Rule, max_rule
+from filters.rules import Fraction, Rule, max_rule
 
 # Characters mojibake is made of: a UTF-8 lead byte read as Latin-1 / cp1252 / cp1250
 # (U+0080 to U+017F and the cp1252 extras), as cp1251 or cp1253 (Cyrillic, Greek), or as
@@ -38,8 +38,8 @@ class EncodingQuality:
     enabled: bool = True
     # No published thresholds: these remove no document of WikiText-2, docs-crawl or the
     # extraction benchmark (README "Text encoding").
-    max_replacement_ratio: float | None = 0.01
-    max_mojibake_ratio: float | None = 0.01
+    max_replacement_ratio: Fraction | None = 0.01
+    max_mojibake_ratio: Fraction | None = 0.01
 
     @staticmethod
     def signals(text: str, language: str | None) -> dict[str, Any]:

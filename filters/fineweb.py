@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from filters.rules import Rule, max_rule, min_rule
+from filters.rules import Count, Fraction, NonNegative, Rule, max_rule, min_rule
 from filters.text import duplicates, ends_sentence, words
 
 
@@ -23,11 +23,11 @@ class FineWebQuality:
     ANNOTATE_FIELDS: ClassVar[tuple[str, ...]] = ("short_line_length",)
 
     enabled: bool = True
-    min_line_punct_ratio: float | None = 0.12
-    short_line_length: int = 30
-    max_short_line_ratio: float | None = 0.67
-    max_dup_line_char_ratio: float | None = 0.01
-    max_newlines_per_word: float | None = 0.3
+    min_line_punct_ratio: Fraction | None = 0.12
+    short_line_length: Count = 30
+    max_short_line_ratio: Fraction | None = 0.67
+    max_dup_line_char_ratio: Fraction | None = 0.01
+    max_newlines_per_word: NonNegative | None = 0.3
 
     def signals(self, text: str, language: str | None) -> dict[str, Any]:
         lines = [ln for ln in text.split("\n") if ln.strip()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from filters.rules import Rule, max_rule, min_rule
+from filters.rules import Count, Fraction, NonNegative, Rule, max_rule, min_rule
 from filters.text import NO_SPACE_LANGUAGES, is_symbol, words
 
 STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
@@ -26,15 +26,15 @@ class GopherQuality:
     }
 
     enabled: bool = True
-    min_words: int | None = 50
-    max_words: int | None = 100_000
-    min_mean_word_length: float | None = 3
-    max_mean_word_length: float | None = 10
-    max_symbol_word_ratio: float | None = 0.1
-    max_bullet_lines_ratio: float | None = 0.9
-    max_ellipsis_lines_ratio: float | None = 0.3
-    min_alpha_words_ratio: float | None = 0.8
-    min_stop_words: int | None = 2
+    min_words: Count | None = 50
+    max_words: Count | None = 100_000
+    min_mean_word_length: NonNegative | None = 3
+    max_mean_word_length: NonNegative | None = 10
+    max_symbol_word_ratio: NonNegative | None = 0.1
+    max_bullet_lines_ratio: Fraction | None = 0.9
+    max_ellipsis_lines_ratio: Fraction | None = 0.3
+    min_alpha_words_ratio: Fraction | None = 0.8
+    min_stop_words: Count | None = 2
 
     @staticmethod
     def signals(text: str, language: str | None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from filters.rules import Rule, max_rule
+from filters.rules import Fraction, Rule, max_rule
 from filters.text import duplicates, words
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
@@ -53,19 +53,19 @@ class GopherRepetition:
     }
 
     enabled: bool = True
-    max_dup_para_frac: float | None = 0.30
-    max_dup_para_char_frac: float | None = 0.20
-    max_dup_line_frac: float | None = 0.30
-    max_dup_line_char_frac: float | None = 0.20
-    max_top_2gram_char_frac: float | None = 0.20
-    max_top_3gram_char_frac: float | None = 0.18
-    max_top_4gram_char_frac: float | None = 0.16
-    max_dup_5gram_char_frac: float | None = 0.15
-    max_dup_6gram_char_frac: float | None = 0.14
-    max_dup_7gram_char_frac: float | None = 0.13
-    max_dup_8gram_char_frac: float | None = 0.12
-    max_dup_9gram_char_frac: float | None = 0.11
-    max_dup_10gram_char_frac: float | None = 0.10
+    max_dup_para_frac: Fraction | None = 0.30
+    max_dup_para_char_frac: Fraction | None = 0.20
+    max_dup_line_frac: Fraction | None = 0.30
+    max_dup_line_char_frac: Fraction | None = 0.20
+    max_top_2gram_char_frac: Fraction | None = 0.20
+    max_top_3gram_char_frac: Fraction | None = 0.18
+    max_top_4gram_char_frac: Fraction | None = 0.16
+    max_dup_5gram_char_frac: Fraction | None = 0.15
+    max_dup_6gram_char_frac: Fraction | None = 0.14
+    max_dup_7gram_char_frac: Fraction | None = 0.13
+    max_dup_8gram_char_frac: Fraction | None = 0.12
+    max_dup_9gram_char_frac: Fraction | None = 0.11
+    max_dup_10gram_char_frac: Fraction | None = 0.10
 
     @staticmethod
     def signals(text: str, language: str | None) -> dict[str, Any]:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from annotated_types import Ge, Interval
+
+# The ranges a threshold's meaning allows; the config schema (curate.config) enforces them
+# from these annotations of the filters' fields.
+Fraction = Annotated[float, Interval(ge=0, le=1)]  # a share of lines, words or characters
+Count = Annotated[int, Ge(0)]
+NonNegative = Annotated[float, Ge(0)]  # a length, or a rate per word that can pass 1
 
 Op = Literal["<", ">", "true"]
 # The one definition of each comparison: applied to plain values by ``fails`` and to Spark

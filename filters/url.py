@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from filters.rules import Rule
+from filters.rules import Count, Rule
 
 _URL_WORDS = re.compile(r"[a-z0-9]+")
 
@@ -38,7 +38,7 @@ class UrlFilter:
     # Whole words of the URL (host and path split on non-alphanumerics).
     blocked_words: tuple[str, ...] = ()
     blocked_words_file: str | None = None
-    max_blocked_words: int | None = 0
+    max_blocked_words: Count | None = 0
 
     def __post_init__(self) -> None:
         domains = {d.lower().lstrip(".") for d in self.blocked_domains}

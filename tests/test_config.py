@@ -108,3 +108,56 @@ def test_output_holding_an_input_is_refused_before_spark(tmp_path, capsys):
     cfg_path = write(tmp_path, BASE.format(inp=tmp_path / "x.warc.gz", out=tmp_path / "file"))
     assert main(["run", str(cfg_path)]) == 2
     assert f"output.dir {tmp_path}/file: is a file, not a folder" in capsys.readouterr().err
+
+
+def _ranged_fields():
+    """Every filter field with a range, from the filters' own annotations."""
+    import dataclasses
+    import typing
+
+    from curate.config import FILTERS
+    from filters.rules import Count, Fraction, NonNegative
+
+    kinds = {repr(Fraction): "fraction", repr(Count): "count", repr(NonNegative): "nonneg"}
+    for name, cls in FILTERS.items():
+        hints = typing.get_type_hints(cls, include_extras=True)
+        for f in dataclasses.fields(cls):
+            hint = hints[f.name]
+            union = typing.get_origin(hint) is not typing.Annotated
+            for arg in typing.get_args(hint) if union else (hint,):
+                if repr(arg) in kinds:
+                    yield f"quality.{name}.{f.name}", kinds[repr(arg)]
+
+
+def test_every_threshold_has_the_range_its_meaning_allows(tmp_path):
+    cfg_path = write(tmp_path, BASE.format(inp="x", out="o"))
+    fields = dict(_ranged_fields())
+    # Thresholds of every filter are covered, e.g. the one the issue found accepted.
+    assert fields["quality.gopher_quality.min_words"] == "count"
+    assert fields["quality.fineweb.max_dup_line_char_ratio"] == "fraction"
+    bad = {"fraction": ["-0.1", "1.5"], "count": ["-5", "2.5"], "nonneg": ["-1"]}
+    for key, kind in fields.items():
+        for value in bad[kind]:
+            with pytest.raises(ConfigError, match=rf"key '{key}'"):
+                load_config(cfg_path, [f"{key}={value}"])
+    assert len(fields) == 33  # every numeric threshold field
+    assert load_config(cfg_path, ["quality.fineweb.max_dup_line_char_ratio=1"])
+
+
+def test_run_that_read_no_record_exits_non_zero(tmp_path, monkeypatch, capsys):
+    import curate.pipeline
+
+    stats = {
+        "curate_version": "x",
+        "seconds": {"total": 1.0},
+        "inputs": {"files": 1, "first": ["README.md"]},
+        "funnel": [],
+        "documents": {"rows": 0, "files": 0, "path": str(tmp_path / "o" / "documents")},
+        "extract": {"files_without_records": {"count": 1, "examples": ["README.md"]}},
+    }
+    monkeypatch.setattr(curate.pipeline, "run", lambda cfg, **kw: stats)
+    cfg_path = write(tmp_path, BASE.format(inp="README.md", out=tmp_path / "o"))
+    assert main(["run", str(cfg_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "  warning: none of the 1 input file(s) gave a WARC record (empty, not WARC" in out
+    assert err.strip() == "curate: no input file gave a WARC record; check input.paths"

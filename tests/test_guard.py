@@ -209,7 +209,7 @@ def test_hostile_records_do_not_stop_the_job(spark, demo_crawl, demo_run, tmp_pa
     from collections import Counter
 
     from bench.damaged_warcs import CASES
-    from curate.pipeline import run
+    from curate.pipeline import no_record_read, run, summary
     from tests.conftest import demo_config
 
     rng = random.Random(0)
@@ -228,7 +228,9 @@ def test_hostile_records_do_not_stop_the_job(spark, demo_crawl, demo_run, tmp_pa
         ):
             page = f"<html><body><article><p>{body}</p></article></body></html>".encode()
             _write_page(writer, url, page)
-    damaged = Counter()
+    (crawl / "empty.warc.gz").write_bytes(b"")
+    (crawl / "notes.warc").write_text("# Not a WARC file\nJust notes.\n")
+    damaged = Counter({"malformed_record": 1})  # the notes: bytes that are no record
     for case in CASES:
         (crawl / f"{case.name}{case.suffix}").write_bytes(case.build())
         damaged.update(case.expected)
@@ -253,5 +255,13 @@ def test_hostile_records_do_not_stop_the_job(spark, demo_crawl, demo_run, tmp_pa
     ours = {r["id"] for r in docs.to_pylist() if "demo-crawl-" in r["warc_path"]}
     theirs = {r["id"] for r in pq.read_table(reference / "documents").to_pylist()}
     assert ours == theirs
+    without = stats["extract"]["files_without_records"]
+    assert without == {
+        "count": 2,
+        "examples": [str(crawl / "empty.warc.gz"), str(crawl / "notes.warc")],
+    }
+    (line,) = [ln for ln in summary(stats).splitlines() if "warning" in ln]
+    assert "2 of the " in line and "gave no WARC record" in line
+    assert not no_record_read(stats)
     on_disk = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert on_disk["stages"][-1]["out"] == docs.num_rows

@@ -123,5 +123,18 @@ class Extract(Stage):
             .agg(F.count(F.lit(1)).alias("documents"), F.sum("repaired_chars").alias("chars"))
             .first()
         )
-        report = {"mojibake_repaired": {"documents": repaired[0], "chars": repaired[1] or 0}}
+        report = {
+            "mojibake_repaired": {"documents": repaired[0], "chars": repaired[1] or 0},
+            "files_without_records": _files_without_records(ctx, records),
+        }
         return Result({"documents": records}, stats, report=report, keep=keep)
+
+
+def _files_without_records(ctx: Context, records: Table) -> dict:
+    """Inputs that gave no WARC record at all: empty, not WARC, or not readable (their
+    rows, if any, are all ``malformed_record``). One row per file reaches the driver."""
+    rows = ctx.read(records, ["warc_path", "reason"])
+    readable = rows.where(F.coalesce(F.col("reason"), F.lit("")) != "malformed_record")
+    seen = {r[0] for r in readable.select("warc_path").distinct().collect()}
+    missing = [p for p in ctx.inputs if p not in seen]
+    return {"count": len(missing), "examples": missing[:5]}
