@@ -1,3 +1,3 @@
 """curate: Common Crawl to LLM pre-training data on Spark."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -6,10 +6,12 @@ weights exactly over the period: sequence k goes to the domain whose next "ideal
 (j + 0.5) / weight comes first, so after any prefix each domain is within one sequence
 of its share. Inside a domain, row groups and the documents of each row group are
 shuffled with a fresh order every epoch. Global sequence k belongs to rank
-k mod world_size; inside a rank, DataLoader worker w takes every num_workers-th one,
-starting at the w-th. The state is a step counter and the manifest id, so a restart
-(with any worker count) continues exactly. Works without torch; with torch it is an
-``IterableDataset``.
+k mod world_size. With ``batch_size`` B the dataset yields batches of B consecutive
+sequences of its rank, and DataLoader worker w yields batches w, w + num_workers, ...: the
+DataLoader's round-robin over workers then returns batches in the rank's order, so after
+any batch every earlier sequence has been returned, and the state (the manifest id and
+the count of sequences returned) continues exactly, with any batch size and worker count.
+Works without torch; with torch it is an ``IterableDataset``.
 """
 
 from __future__ import annotations
@@ -147,9 +149,13 @@ class MixtureDataset(_Base):
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        batch_size: int | None = None,
     ) -> None:
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} not in [0, {world_size})")
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size {batch_size}: give a positive size, or None")
+        self.batch_size = batch_size
         self.path = storage.absolute(str(manifest))
         self.manifest = load_manifest(self.path)
         self.seq_len, self.seed, self.rank, self.world_size = seq_len, seed, rank, world_size
@@ -158,16 +164,27 @@ class MixtureDataset(_Base):
         self.weights = np.array([mixture["weights"][d] for d in self.domains])
         self.total = mixture["budget_tokens"] // seq_len  # sequences in the period
         self.per_rank = self.total // world_size  # equal on every rank
-        self.step = 0  # sequences of this rank already consumed
+        self.start = 0  # where iteration starts: the loaded state's step
+        self.step = 0  # sequences of this rank iterated in this process
         self._schedule: tuple[np.ndarray, np.ndarray] | None = None
         self._streams: dict[str, _DomainStream] = {}
 
     def __len__(self) -> int:
-        return self.per_rank
+        """Items an iteration yields from the loaded state on: sequences, or batches."""
+        left = self.per_rank - self.start
+        return left if self.batch_size is None else -(-left // self.batch_size)
 
     def state_dict(self, step: int | None = None) -> dict[str, Any]:
-        """Where to resume: after ``step`` sequences of this rank (default: as iterated)."""
+        """Where to resume: after ``step`` sequences of this rank (default: as iterated in
+        this process, which DataLoader workers are not)."""
         return {"manifest_id": self.manifest["id"], "step": self.step if step is None else step}
+
+    def state_after(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The state to save once ``item`` (a sequence or a batch, as the DataLoader
+        returned it) has been trained on: every sequence up to its last was returned."""
+        last = item["step"]
+        last = int(last[-1]) if hasattr(last, "__len__") else int(last)
+        return self.state_dict(step=last + 1)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state["manifest_id"] != self.manifest["id"]:
@@ -175,7 +192,7 @@ class MixtureDataset(_Base):
                 f"state is for manifest {state['manifest_id'][:12]}, "
                 f"this is {self.manifest['id'][:12]} ({self.path})"
             )
-        self.step = int(state["step"])
+        self.start = self.step = int(state["step"])
 
     def _stream(self, domain: str) -> _DomainStream:
         if domain not in self._streams:
@@ -185,21 +202,46 @@ class MixtureDataset(_Base):
             self._streams[domain] = _DomainStream(domain, info, base, self.seed, eos, self.seq_len)
         return self._streams[domain]
 
-    def worker_steps(self, worker: int, num_workers: int) -> range:
-        """This rank's steps that DataLoader worker ``worker`` of ``num_workers`` yields:
-        the DataLoader takes one item from each worker in turn, starting with worker 0, so
-        worker w yields steps step + w, step + w + num_workers, ..."""
-        return range(self.step + worker, self.per_rank, num_workers)
+    def worker_batches(self, worker: int, num_workers: int) -> Iterator[range]:
+        """The steps of each batch DataLoader worker ``worker`` of ``num_workers`` yields
+        (a batch is one sequence without ``batch_size``): the DataLoader takes one item
+        from each worker in turn, starting with worker 0, so worker w yields batches
+        w, w + num_workers, ... counted from the loaded state's step."""
+        size = self.batch_size or 1
+        for start in range(self.start + worker * size, self.per_rank, num_workers * size):
+            yield range(start, min(start + size, self.per_rank))
+
+    def _sequence(self, s: int) -> tuple[np.ndarray, str]:
+        domains, local = self._schedule
+        k = s * self.world_size + self.rank
+        domain = self.domains[domains[k]]
+        return self._stream(domain).sequence(int(local[k])), domain
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         info = get_worker_info()
         worker, num_workers = (info.id, info.num_workers) if info else (0, 1)
         if self._schedule is None:
             self._schedule = schedule(self.weights, self.total)
-        domains, local = self._schedule
-        for s in self.worker_steps(worker, num_workers):
-            k = s * self.world_size + self.rank
-            domain = self.domains[domains[k]]
-            tokens = self._stream(domain).sequence(int(local[k]))
-            self.step = s + 1
-            yield {"tokens": tokens, "domain": domain, "step": s}
+        for steps in self.worker_batches(worker, num_workers):
+            seqs = [self._sequence(s) for s in steps]
+            self.step = steps[-1] + 1
+            if self.batch_size is None:
+                (tokens, domain), step = seqs[0], steps[0]
+                yield {"input_ids": tokens, "tokens": tokens, "domain": domain, "step": step}
+                continue
+            tokens = np.stack([t for t, _ in seqs])
+            yield {
+                "input_ids": tokens,
+                "tokens": tokens,
+                "domain": [d for _, d in seqs],
+                "step": np.asarray(steps, dtype=np.int64),
+            }
+
+
+def load_decoder(manifest: str | Path, path: str | None = None) -> Any:
+    """The tokenizer that decodes a manifest's token ids, checked against the manifest's
+    sha256: a ``tiktoken.Encoding`` (offline BPE), or a ``tokenizers.Tokenizer`` from
+    ``path``, the tokenizer.json the shards were made with."""
+    from curate.tokenize import decoder
+
+    return decoder(load_manifest(storage.absolute(str(manifest)))["tokenizer"], path)

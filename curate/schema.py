@@ -30,7 +30,7 @@ DOCUMENT_COLUMNS = [*RECORD_COLUMNS, *SIGNAL_COLUMNS, "quality_bucket"]
 # (entities replaced, per entity) and decontamination (benchmarks matched, remove mode).
 LATE_COLUMNS = {
     "line_chars_removed": "int",
-    "pii_counts": "map<string,int>",
+    "pii_counts": "array<struct<entity:string,count:int>>",
     "contamination": "array<string>",
 }
 OUTPUT_COLUMNS = [*DOCUMENT_COLUMNS, *LATE_COLUMNS]

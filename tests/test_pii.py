@@ -120,7 +120,7 @@ def test_scrub_batch_columns(scrubber):
     out = scrub_batch(batch, scrubber).to_pydict()
     assert out["text"] == ["Mail me: <EMAIL>", "nothing here"]
     assert out["n_chars"] == [16, 12]
-    assert out["pii_counts"] == [[("EMAIL_ADDRESS", 1)], []]
+    assert out["pii_counts"] == [[{"entity": "EMAIL_ADDRESS", "count": 1}], []]
 
 
 def test_offline_no_connection_attempted(tmp_path):
@@ -160,14 +160,14 @@ def test_demo_pii_pages_scrubbed(demo_run, demo_truth):
     assert pii_docs, "PII pages should survive the filters"
     for doc in pii_docs:
         truth = demo_truth[doc["id"]]
-        assert sorted(k for k, _ in doc["pii_counts"]) == truth["entities"]
+        assert sorted(c["entity"] for c in doc["pii_counts"]) == truth["entities"]
         assert truth["pii_text"] not in doc["text"]
         assert truth["hard_negatives"] in doc["text"]
     others = [d for d in docs if demo_truth[d["id"]]["kind"] != "pii"]
     assert all(not d["pii_counts"] for d in others)
     pii = stats["pii"]
     assert pii["policy"]["CREDIT_CARD"] == "hash"
-    found = sum(len(d["pii_counts"]) for d in pii_docs)
+    found = sum(c["count"] for d in pii_docs for c in d["pii_counts"])
     assert sum(e["found"] for e in pii["entities"].values()) == found
     pii_stage = next(s for s in stats["stages"] if s["name"] == "pii")
     assert pii_stage["in"] == pii_stage["out"]

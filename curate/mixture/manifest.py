@@ -14,7 +14,7 @@ from curate.config import MixtureConfig
 from curate.mixture.weights import Weighting, plan
 from curate.storage import Storage, join, parent, use
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: tokenizer.kind
 SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
 
 

@@ -19,7 +19,8 @@ from curate.pii.prescan import windows
 
 # spaCy's default max_length is 1M characters; NER runs on line-aligned chunks below it.
 _NER_CHUNK = 100_000
-PII_COUNTS_TYPE = pa.map_(pa.string(), pa.int32())
+# A list of {entity, count}, not a map: Hugging Face datasets has no map type.
+PII_COUNTS_TYPE = pa.list_(pa.struct([("entity", pa.string()), ("count", pa.int32())]))
 
 
 def _chunks(text: str, size: int) -> Iterator[tuple[int, str]]:
@@ -110,7 +111,7 @@ def scrub_batch(batch: pa.RecordBatch, scrubber: PiiScrubber) -> pa.RecordBatch:
     for text, lang in zip(texts, languages, strict=True):
         new, found = scrubber.scrub(text or "", lang)
         new_texts.append(new)
-        counts.append(sorted(found.items()))
+        counts.append([{"entity": e, "count": n} for e, n in sorted(found.items())])
     text_array = pa.array(new_texts, pa.string())
     columns = {
         "text": text_array,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 from pyspark.sql import functions as F
-from pyspark.sql.types import IntegerType, MapType, StringType, StructField, StructType
+from pyspark.sql.types import ArrayType, IntegerType, StringType, StructField, StructType
 
 from curate.config import DEFAULT_PII_TAGS, Config, PiiConfig
 from curate.guard import error_examples, guarded
@@ -57,7 +57,10 @@ class Pii(Stage):
         assert table is not None
         cfg = ctx.cfg.pii
         docs = read_kept(ctx, table)
-        counts = StructField("pii_counts", MapType(StringType(), IntegerType()))
+        entity = StructType(
+            [StructField("entity", StringType()), StructField("count", IntegerType())]
+        )
+        counts = StructField("pii_counts", ArrayType(entity))
         schema = StructType([*docs.schema.fields, counts, StructField(ERROR, StringType())])
         scrubbed = docs.mapInArrow(_scrub_partitions(cfg.model_dump_json()), schema)
         failed = F.when(F.col(ERROR).isNotNull(), F.lit(ERROR))
@@ -67,9 +70,9 @@ class Pii(Stage):
         out = ctx.write(scrubbed, "documents")
         rows = (
             ctx.read(out, ["pii_counts"])
-            .select(F.explode("pii_counts").alias("entity", "n"))
-            .groupBy("entity")
-            .agg(F.sum("n").alias("found"), F.count(F.lit(1)).alias("documents"))
+            .select(F.explode("pii_counts").alias("c"))
+            .groupBy(F.col("c.entity").alias("entity"))
+            .agg(F.sum("c.count").alias("found"), F.count(F.lit(1)).alias("documents"))
             .collect()
         )
         totals = {r["entity"]: {"found": r["found"], "documents": r["documents"]} for r in rows}

@@ -63,8 +63,7 @@ class Publish(Stage):
             published = ctx.read(tables["documents"], ["id"])
             signatures = ctx.read(keys, SIGNATURE_COLUMNS).join(published, "id")
             tables["signatures"] = ctx.write(signatures, "signatures", published=True)
-            ctx.st.write_json(join(tables["signatures"].folder, SCHEME_FILE),
-                              key_scheme(ctx.cfg.dedup))  # fmt: skip
+            ctx.st.write_json(join(ctx.out, SCHEME_FILE), key_scheme(ctx.cfg.dedup))
         if ctx.cfg.quality.keep_removed:
             removed = None
             for source in removing_tables(ctx).values():
