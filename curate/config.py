@@ -386,16 +386,37 @@ def _absolute(value: str | None) -> str | None:
     return str(Path(value).expanduser().absolute())
 
 
+def _path_slots(cfg: Config) -> list[tuple[Any, str]]:
+    """Every setting that names a file or folder, as (holder, key): a config section and
+    attribute, or a dict and key."""
+    url = cfg.quality.url_filter
+    slots: list[tuple[Any, str]] = [(url, n) for n in type(url).model_fields if n.endswith("_file")]
+    slots += [(cfg.perplexity.models, lang) for lang in cfg.perplexity.models]
+    slots += [(source, "path") for source in [*cfg.decontam.benchmarks, *cfg.mixture.sources]]
+    slots += [(cfg.mixture.tokenizer, "path"), (cfg.language, "model")]
+    return slots
+
+
+def _map_paths(cfg: Config, fn) -> None:
+    for holder, key in _path_slots(cfg):
+        if isinstance(holder, dict):
+            holder[key] = fn(holder[key])
+        elif getattr(holder, key) is not None:
+            setattr(holder, key, fn(getattr(holder, key)))
+
+
 def _absolute_paths(cfg: Config) -> None:
     """Files that executors open, resolved against the driver's working directory: an
     executor's own working directory (a worker's scratch folder) would not have them."""
-    url = cfg.quality.url_filter
-    for name in type(url).model_fields:
-        if name.endswith("_file"):
-            setattr(url, name, _absolute(getattr(url, name)))
-    cfg.perplexity.models = {k: _absolute(v) for k, v in cfg.perplexity.models.items()}
-    for source in [*cfg.decontam.benchmarks, *cfg.mixture.sources]:
-        source.path = _absolute(source.path)
-    cfg.mixture.tokenizer.path = _absolute(cfg.mixture.tokenizer.path)
-    if cfg.language.model:
-        cfg.language.model = _absolute(cfg.language.model)
+    _map_paths(cfg, _absolute)
+
+
+def placeless_settings(cfg: Config) -> dict[str, Any]:
+    """The settings that decide what a run makes, not where: no storage, Spark, input or
+    output places, and every file named by its base name (the run's outputs, hashed in
+    the manifest, tell apart two files of one name)."""
+    copy = cfg.model_copy(deep=True)
+    _map_paths(copy, lambda p: p.rstrip("/").rsplit("/", 1)[-1])
+    copy.dedup.against = [p.rstrip("/").rsplit("/", 1)[-1] for p in copy.dedup.against]
+    places = {"storage": True, "spark": True, "input": {"paths"}, "output": {"dir"}}
+    return copy.model_dump(mode="json", exclude=places)

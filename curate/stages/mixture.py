@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from curate import storage
-from curate.config import Config
+from curate.config import Config, placeless_settings
 from curate.guard import error_examples
 from curate.mixture.domains import domain_column
 from curate.mixture.manifest import build_manifest
@@ -73,8 +73,7 @@ def run_manifest(
     """The run's manifest (written by the pipeline as OUTPUT/manifest.json, the last file).
     Its id depends on what was made and how, never on where: the config without places
     and machine settings, inputs by file name, stage counts without timings."""
-    places = {"storage": True, "spark": True, "input": {"paths"}, "output": {"dir"}}
-    settings = cfg.model_dump(mode="json", exclude=places)
+    settings = placeless_settings(cfg)
     names = sorted(storage.basename(p) for p in stats["inputs"]["first"])
     producer = {
         "config_sha256": hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(),
