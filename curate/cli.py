@@ -1,5 +1,7 @@
-"""Command line: ``curate run``, ``filter``, ``train-lm``, ``calibrate-perplexity``, ``mix``,
-``inspect-manifest``, ``tune``, ``demo``, ``demo-crawl``."""
+"""curate: Common Crawl WARCs to LLM pre-training data on Spark.
+
+Commands: run, filter, tune, calibrate-perplexity, train-lm, mix, inspect-manifest,
+demo, demo-crawl. `curate COMMAND --help` describes each."""
 
 from __future__ import annotations
 
@@ -8,9 +10,17 @@ import json
 import sys
 from collections.abc import Sequence
 
-from curate.config import ConfigError, load_config
+from curate import __version__
+from curate.config import ConfigError, MixtureConfig, load_config
 from curate.errors import StageError
+from curate.mixture.manifest import ManifestError
+from curate.mixture.weights import MixtureError
 from curate.storage import StorageError
+
+_MIX = MixtureConfig()  # the defaults of `curate mix` are the config's
+
+
+_SET = "override any config key, e.g. --set extract.timeout_s=2 (repeatable)"
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -22,7 +32,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override any config key, e.g. --set extract.timeout_s=2 (repeatable)",
+        help=_SET,
     )
     p.add_argument(
         "--dedup-against",
@@ -41,13 +51,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from curate.pipeline import no_record_read, run, summary
-
     overrides = list(args.overrides)
     if args.dedup_against:
         overrides.append(f"dedup.against={json.dumps(args.dedup_against)}")
+    # Validated before pyspark is imported: a mistyped key is reported in a second.
     cfg = load_config(args.config, overrides, args.input, args.output)
-    stats = run(cfg, source=str(args.config), from_stage=args.from_stage)
+    from curate.pipeline import no_record_read, run, summary
+
+    source = "--input" if args.input else str(args.config)
+    stats = run(cfg, source=source, from_stage=args.from_stage)
     print(summary(stats))
     if no_record_read(stats):
         print("curate: no input file gave a WARC record; check input.paths", file=sys.stderr)
@@ -56,9 +68,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _filter(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config, args.overrides, None, args.output)
     from curate.pipeline import refilter, summary
 
-    cfg = load_config(args.config, args.overrides, None, args.output)
     stats = refilter(cfg, args.signals)
     print(summary(stats))
     return 0
@@ -143,24 +155,30 @@ def _manifest_uri(given: str) -> str:
 
 
 def _mix(args: argparse.Namespace) -> int:
-    from curate.mixture.manifest import remix
-    from curate.mixture.weights import MixtureError, Weighting
+    from curate.mixture.manifest import load_manifest, remix
+    from curate.mixture.weights import Weighting
 
+    source = _manifest_uri(args.output_dir)
+    domains = sorted(load_manifest(source)["domains"])
     manual = {}
     for item in args.weight:
         domain, _, value = item.partition("=")
-        manual[domain] = float(value)
-    source = _manifest_uri(args.output_dir)
-    try:
-        target, manifest = remix(
-            source,
-            Weighting(
-                args.method, args.budget_tokens, args.max_epochs, args.on_exceed, args.alpha, manual
-            ),
-            args.output,
+        try:
+            manual[domain] = float(value)
+        except ValueError:
+            manual[domain] = -1.0
+        if manual[domain] < 0:
+            raise ConfigError(f"--weight {item!r}: give DOMAIN=W with W >= 0, e.g. web=0.7")
+    if args.method == "manual" and set(manual) != set(domains):
+        example = " ".join(f"--weight {d}=W" for d in domains)
+        raise ConfigError(
+            f"curate mix --method manual: give one weight per domain of {source}: {example} "
+            f"(given: {', '.join(sorted(manual)) or 'none'})"
         )
-    except MixtureError as exc:
-        raise ConfigError(f"curate mix: {exc}") from None
+    weighting = Weighting(
+        args.method, args.budget_tokens, args.max_epochs, args.on_exceed, args.alpha, manual
+    )
+    target, manifest = remix(source, weighting, args.output)
     print(inspect_table(manifest))
     print(f"manifest written to {target} (parent {manifest['parent']['id'][:12]})")
     return 0
@@ -203,29 +221,36 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="curate", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="curate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"curate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run the pipeline described by a YAML config")
-    p.add_argument("config")
+    p.add_argument("config", help="YAML config (see configs/demo.yaml)")
     _add_run_options(p)
     p.set_defaults(func=_run)
 
     p = sub.add_parser(
         "filter", help="re-apply thresholds over the stored signals of an earlier run"
     )
-    p.add_argument("config")
+    p.add_argument("config", help="YAML config with the thresholds to apply")
     p.add_argument("--signals", required=True, metavar="DIR", help="output dir of an earlier run")
     p.add_argument("--output", help="override output.dir (default: the config's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=_SET
+    )
     p.set_defaults(func=_filter)
 
     p = sub.add_parser("train-lm", help="train a SentencePiece + KenLM perplexity model")
     p.add_argument("--text", nargs="+", required=True, help="training text files or globs")
-    p.add_argument("--lang", required=True)
-    p.add_argument("--output", required=True, metavar="DIR")
-    p.add_argument("--order", type=int, default=5)
-    p.add_argument("--vocab-size", type=int, default=8000)
+    p.add_argument("--lang", required=True, help="language code the model is for (en, de …)")
+    p.add_argument("--output", required=True, metavar="DIR", help="folder for the model files")
+    p.add_argument("--order", type=int, default=5, help="n-gram order (default 5, CCNet's)")
+    p.add_argument(
+        "--vocab-size", type=int, default=8000, help="SentencePiece pieces (default 8000)"
+    )
     p.add_argument(
         "--prune", type=int, nargs="+", default=[0, 0, 1], help="lmplz --prune per order"
     )
@@ -234,46 +259,81 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "calibrate-perplexity", help="per-language perplexity cut-offs of an earlier run"
     )
-    p.add_argument("config")
+    p.add_argument("config", help="YAML config of that run")
     p.add_argument("--signals", required=True, metavar="DIR", help="output dir of a run")
     p.add_argument("--sample", type=float, default=0.1, help="fraction of scored documents")
     p.add_argument("--output", help="cut-offs JSON (default DIR/perplexity_cutoffs.json)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=_SET
+    )
     p.set_defaults(func=_calibrate)
 
     p = sub.add_parser(
         "tune", help="documents and tokens each rule removes under new thresholds vs now"
     )
-    p.add_argument("config")
+    p.add_argument("config", help="YAML config with the current thresholds")
     p.add_argument("--signals", required=True, metavar="DIR", help="output dir of a run")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a proposed threshold, e.g. quality.gopher_quality.min_words=80 (repeatable)",
+    )
     p.add_argument("--samples", type=int, default=20, help="documents per changed side")
     p.set_defaults(func=_tune)
 
     p = sub.add_parser("mix", help="new mixture weights over an existing run's shards")
     p.add_argument("output_dir", metavar="OUTPUT", help="a run's output dir (or its manifest)")
-    p.add_argument("--method", choices=["manual", "temperature", "unimax"], default="unimax")
+    p.add_argument(
+        "--method",
+        choices=["manual", "temperature", "unimax"],
+        default=_MIX.method,
+        help=f"how weights are set (default {_MIX.method}, as mixture.method)",
+    )
     p.add_argument("--budget-tokens", type=int, help="token budget (default: every token once)")
-    p.add_argument("--max-epochs", type=float, default=4.0)
-    p.add_argument("--on-exceed", choices=["error", "cap"], default="cap")
-    p.add_argument("--alpha", type=float, default=0.7, help="temperature: q ~ p ** alpha")
-    p.add_argument("--weight", action="append", default=[], metavar="DOMAIN=W", help="manual")
+    p.add_argument(
+        "--max-epochs",
+        type=float,
+        default=_MIX.max_epochs,
+        help=f"most passes over a domain (default {_MIX.max_epochs})",
+    )
+    p.add_argument(
+        "--on-exceed",
+        choices=["error", "cap"],
+        default=_MIX.on_exceed,
+        help=f"a domain over --max-epochs: cap it or fail (default {_MIX.on_exceed})",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=_MIX.alpha,
+        help=f"temperature: q ~ p ** alpha (default {_MIX.alpha})",
+    )
+    p.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="DOMAIN=W",
+        help="a domain's weight for --method manual (one per domain, repeated)",
+    )
     p.add_argument("--output", help="new manifest path (default OUTPUT/manifest-<id>.json)")
     p.set_defaults(func=_mix)
 
     p = sub.add_parser("inspect-manifest", help="print a manifest's domains and weights")
-    p.add_argument("manifest")
+    p.add_argument("manifest", help="a manifest file, or the run output dir holding it")
     p.set_defaults(func=_inspect)
 
     p = sub.add_parser("demo-crawl", help="write the embedded demo crawl (WARC + ground truth)")
-    p.add_argument("--output", default="demo-data")
+    p.add_argument("--output", default="demo-data", help="folder (default demo-data)")
     p.set_defaults(func=_demo_crawl)
 
     p = sub.add_parser(
         "demo", help="write the demo crawl, train its language model, run the pipeline on it"
     )
-    p.add_argument("--config", default="configs/demo.yaml")
-    p.add_argument("--crawl-dir", default="demo-data")
+    p.add_argument("--config", default="configs/demo.yaml", help="default configs/demo.yaml")
+    p.add_argument("--crawl-dir", default="demo-data", help="where the crawl goes (demo-data)")
     _add_run_options(p)
     p.set_defaults(func=_demo)
     return parser
@@ -285,6 +345,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"curate: configuration error\n{exc}", file=sys.stderr)
+        return 2
+    except (ManifestError, MixtureError) as exc:
+        print(f"curate: {exc}", file=sys.stderr)
         return 2
     except (StageError, StorageError) as exc:
         print(f"curate: {exc}", file=sys.stderr)

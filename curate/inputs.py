@@ -41,22 +41,22 @@ def resolve_inputs(
     """Expand globs and listings; check local files exist (remote ones are read by the
     executors). Raises ConfigError naming the entry."""
     st = st or use(None)
+    # Inputs given on the command line are named by their flag, not by a config key.
+    source = source if source.startswith("--") else f"{source}: key 'input.paths'"
     paths: list[str] = []
     for entry in cfg.paths:
         try:
             expanded = _expand(st, entry)
         except StorageError as exc:
-            raise ConfigError(f"{source}: key 'input.paths': {exc}") from None
+            raise ConfigError(f"{source}: {exc}") from None
         if not expanded:
-            raise ConfigError(f"{source}: key 'input.paths': {entry!r} matches no file")
+            raise ConfigError(f"{source}: {entry!r} matches no file")
         for p in expanded:
             if p.endswith(_LISTING_SUFFIXES):
                 try:
                     paths.extend(_read_listing(st, p, cfg.base_url))
                 except (OSError, StorageError):
-                    raise ConfigError(
-                        f"{source}: key 'input.paths': listing {p!r} not found"
-                    ) from None
+                    raise ConfigError(f"{source}: listing {p!r} not found") from None
             else:
                 paths.append(p)
     # Local files are all checked; of remote ones the first, which finds a wrong
@@ -68,11 +68,10 @@ def resolve_inputs(
             if not st.is_file(remote[0]):
                 missing.append(remote[0])
         except StorageError as exc:
-            raise ConfigError(f"{source}: key 'input.paths': {exc}") from None
+            raise ConfigError(f"{source}: {exc}") from None
     if missing:
         raise ConfigError(
-            f"{source}: key 'input.paths': {len(missing)} input file(s) not found, "
-            f"first: {missing[0]!r}"
+            f"{source}: {len(missing)} input file(s) not found, first: {missing[0]!r}"
         )
     paths = sorted(set(paths))
     _check_unique_names(paths, source)
@@ -89,7 +88,7 @@ def _check_unique_names(paths: Iterable[str], source: str) -> None:
         name = posixpath.basename(p)
         if name in seen:
             raise ConfigError(
-                f"{source}: key 'input.paths': two inputs share the file name {name!r} "
+                f"{source}: two inputs share the file name {name!r} "
                 f"({seen[name]!r} and {p!r}); document ids would collide"
             )
         seen[name] = p

@@ -87,15 +87,25 @@ def build_manifest(
     return manifest
 
 
+class ManifestError(ValueError):
+    """A manifest that is missing, not valid, or not the one its id says."""
+
+
 def validate(manifest: dict[str, Any], source: str = "manifest") -> None:
     import jsonschema
 
     schema = json.loads(SCHEMA_PATH.read_text())
+    version = manifest.get("schema_version") if isinstance(manifest, dict) else None
+    if version != SCHEMA_VERSION:
+        raise ManifestError(
+            f"{source}: schema_version {version!r}, this curate reads {SCHEMA_VERSION}: "
+            "rewrite it with `curate run CONFIG --from mixture`"
+        )
     try:
         jsonschema.validate(manifest, schema)
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise ValueError(f"{source}: {where}: {exc.message}") from None
+        raise ManifestError(f"{source}: {where}: {exc.message}") from None
 
 
 def write_manifest(uri: str, manifest: dict[str, Any], st: Storage | None = None) -> None:
@@ -106,10 +116,16 @@ def write_manifest(uri: str, manifest: dict[str, Any], st: Storage | None = None
 
 def load_manifest(uri: str | Path, st: Storage | None = None) -> dict[str, Any]:
     uri = str(uri)
-    manifest = (st or use(None)).read_json(uri)
+    st = st or use(None)
+    if not st.is_file(uri):
+        raise ManifestError(f"{uri}: no manifest there; give a run's output dir or a manifest file")
+    try:
+        manifest = st.read_json(uri)
+    except ValueError as exc:
+        raise ManifestError(f"{uri}: not JSON ({exc})") from None
     validate(manifest, uri)
     if manifest["id"] != manifest_id(manifest):
-        raise ValueError(f"{uri}: id does not match its content (edited by hand?)")
+        raise ManifestError(f"{uri}: id does not match its content (edited by hand?)")
     return manifest
 
 
