@@ -3,6 +3,9 @@
 Each stage's Spark jobs run under a job group named after the stage; a thread polls the
 tracker for that group's tasks. On a terminal the line is redrawn in place; in a log (CI,
 spark-submit on YARN) a line is printed every ``LOG_EVERY_S`` seconds and when the stage ends.
+A stage's later jobs only appear once they start, so the tracker's task total grows as
+the stage goes: an ETA is shown only against a total the stage knows beforehand
+(``Progress.expect``: extract's one task per input file), else rate and elapsed time.
 """
 
 from __future__ import annotations
@@ -28,16 +31,32 @@ class Tasks:
     failed: int = 0
 
 
-def format_line(stage: str, tasks: Tasks, elapsed: float, finished: bool = False) -> str:
-    """``[dedup] 12/40 tasks, 2 running, 1.5 tasks/s, ETA 19s, 8s elapsed``."""
-    head = f"[{stage}] {tasks.done}/{tasks.total} tasks"
-    if tasks.failed:
-        head += f" ({tasks.failed} failed attempts)"
+class Progress:
+    """What a running stage tells its progress line: the tasks it knows it will run."""
+
+    def __init__(self) -> None:
+        self.expected: int | None = None
+
+    def expect(self, tasks: int) -> None:
+        self.expected = tasks
+
+
+def format_line(
+    stage: str, tasks: Tasks, elapsed: float, finished: bool = False, expected: int | None = None
+) -> str:
+    """``[extract] 12/40 tasks, 2 running, 1.5 tasks/s, ETA 19s, 8s elapsed`` against a
+    known total, ``[dedup] 12 tasks done, 2 running, 1.5 tasks/s, 8s elapsed`` without."""
+    failed = f" ({tasks.failed} failed attempts)" if tasks.failed else ""
     if finished:
-        return f"{head}, done in {elapsed:.1f}s"
+        return f"[{stage}] {tasks.done} tasks{failed}, done in {elapsed:.1f}s"
     rate = tasks.done / elapsed if elapsed > 0 else 0.0
-    eta = f"{(tasks.total - tasks.done) / rate:.0f}s" if rate > 0 else "?"
-    return f"{head}, {tasks.running} running, {rate:.1f} tasks/s, ETA {eta}, {elapsed:.0f}s elapsed"
+    parts = [f"{tasks.running} running", f"{rate:.1f} tasks/s"]
+    if expected and tasks.done < expected:
+        head = f"[{stage}] {tasks.done}/{expected} tasks{failed}"
+        parts.append(f"ETA {(expected - tasks.done) / rate:.0f}s" if rate > 0 else "ETA ?")
+    else:
+        head = f"[{stage}] {tasks.done} tasks done{failed}"
+    return ", ".join([head, *parts, f"{elapsed:.0f}s elapsed"])
 
 
 def group_tasks(spark: SparkSession, group: str) -> Tasks:
@@ -61,7 +80,7 @@ def group_tasks(spark: SparkSession, group: str) -> Tasks:
 
 
 @contextmanager
-def stage_progress(spark: SparkSession, stage: str, enabled: bool = True) -> Iterator[None]:
+def stage_progress(spark: SparkSession, stage: str, enabled: bool = True) -> Iterator[Progress]:
     """Run the body's Spark jobs under job group ``stage`` and report their progress."""
     sc = spark.sparkContext
     group = f"curate-{stage}"
@@ -69,9 +88,11 @@ def stage_progress(spark: SparkSession, stage: str, enabled: bool = True) -> Ite
     stop = threading.Event()
     started = time.time()
     tty = sys.stderr.isatty()
+    progress = Progress()
 
     def show(finished: bool) -> None:
-        line = format_line(stage, group_tasks(spark, group), time.time() - started, finished)
+        tasks, elapsed = group_tasks(spark, group), time.time() - started
+        line = format_line(stage, tasks, elapsed, finished, progress.expected)
         # On a terminal the line is redrawn in place until the stage ends.
         if tty:
             print(f"\r{line}\033[K", end="\n" if finished else "", file=sys.stderr, flush=True)
@@ -89,7 +110,7 @@ def stage_progress(spark: SparkSession, stage: str, enabled: bool = True) -> Ite
     if enabled:
         thread.start()
     try:
-        yield
+        yield progress
     finally:
         stop.set()
         if enabled:

@@ -30,7 +30,7 @@ from pyspark.sql import DataFrame, SparkSession
 from curate import __version__
 from curate.config import Config, ConfigError
 from curate.errors import StageError
-from curate.progress import stage_progress
+from curate.progress import Progress, stage_progress
 from curate.stats import StageStats
 from curate.storage import Storage, join, sha256
 from curate.tables import Table, read_table, write_table
@@ -180,6 +180,8 @@ class Context:
     results: dict[str, Result] = field(default_factory=dict)
     # Documents that reach the running stage: the last document stage's ``out``.
     n_in: int = 0
+    # The running stage's progress line, told the tasks the stage knows it will run.
+    progress: Progress = field(default_factory=Progress)
 
     def folder(self, table: str) -> str:
         """Where this stage's ``table`` lives: ``OUTPUT/stages/<stage>/<table>``."""
@@ -249,7 +251,8 @@ class StageRunner:
             st.delete(self.marker(stage.name))
             ctx.stage = stage.name
             t0 = time.time()
-            with stage_progress(ctx.spark, stage.name, enabled=ctx.cfg.spark.progress):
+            with stage_progress(ctx.spark, stage.name, ctx.cfg.spark.progress) as progress:
+                ctx.progress = progress
                 result = stage.run(ctx, table)
             result.key, result.seconds = key, round(time.time() - t0, 3)
             st.write_json(self.marker(stage.name), result.to_json(ctx.out))

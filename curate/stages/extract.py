@@ -105,6 +105,7 @@ class Extract(Stage):
         done = {p: st.read_json_or_none(part_marker(parts, p)) for p in ctx.inputs}
         pending = [p for p, part in done.items() if part is None]
         if pending:
+            ctx.progress.expect(len(pending))  # one task per file: a total known up front
             rdd = ctx.spark.sparkContext.parallelize([(p,) for p in pending], len(pending))
             fn = _extract_partitions(st, ctx.cfg.extract.model_dump_json(), parts,
                                      ctx.cfg.output.compression)  # fmt: skip
