@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install kenlm demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam bench-perplexity bench-loader bench-pipeline bench-warc check-prereqs clean
+.PHONY: install kenlm chromium demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam bench-perplexity bench-loader bench-pipeline bench-warc check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -30,8 +30,15 @@ kenlm: $(KENLM_BIN)/lmplz
 demo: install kenlm
 	$(BIN)/curate demo
 
+# Debian's Chromium for the report's screenshot test (skipped without it).
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }; } || \
+	  echo "curate: no chromium here; the report screenshot test will skip"
+
 # pytest exits 5 when it selects no test: that is not a failure of the suite.
-test: install kenlm
+test: install kenlm chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 lint: install

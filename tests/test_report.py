@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import pyarrow.parquet as pq
+import pytest
 
 from curate.config import Config, TokenizerConfig
 from curate.quality import rules
@@ -37,7 +38,8 @@ def test_report_links_every_figure(demo_run):
     page = _Images()
     page.feed((out / "report" / "index.html").read_text())
     assert page.headings == [
-        "Funnel", "Removals per rule", "Quality signals and thresholds", "Languages",
+        "Funnel", "Records that did not become documents", "Removals per rule",
+        "Quality signals and thresholds", "Languages",
         "Perplexity", "Near-duplicate clusters", "PII replaced per entity",
         "Benchmark items found", "Mixture",
     ]  # fmt: skip
@@ -74,3 +76,45 @@ def test_report_numbers_are_the_runs(demo_run):
     assert sum(data["signals"]["language_score"]["counts"]) == stats["stages"][0]["out"]
     assert data["removals"]["dedup"] == stats["funnel"][4]["removed"]
     assert data["mixture"].keys() == stats["mixture"]["domains"].keys()
+
+
+def test_report_red_is_each_rules_removals(demo_run):
+    """The red of every histogram is the documents its rule removed, nothing else."""
+    stats, out = demo_run
+    data = json.loads((out / "report" / "data.json").read_text())["data"]
+    removed = {r: n for step in stats["funnel"] for r, n in step["removed"].items()}
+    for name, h in data["signals"].items():
+        rule = "language.low_score" if name == "language_score" else name
+        assert sum(h["removed"]) == removed.get(rule, 0), name
+        assert all(0 <= g <= c for g, c in zip(h["removed"], h["counts"], strict=True))
+    # The URL word list removes nothing on the demo: no red at all there.
+    assert sum(data["signals"]["url_filter.blocked_words"]["removed"]) == 0
+    assert "extract" in data["removals"]  # shown as a table of record reasons, not bars
+
+
+def test_report_screenshot_in_chromium(demo_run, tmp_path):
+    """The report as a person sees it: headless Chromium at 1400 px."""
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no chromium on PATH (Debian package chromium)")
+    _, out = demo_run
+    shot = tmp_path / "report.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+             "--window-size=1400,3000", f"--screenshot={shot}"]  # fmt: skip
+    done = subprocess.run([chromium, *flags, (out / "report" / "index.html").as_uri()],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    from PIL import Image
+
+    with Image.open(shot) as img:
+        assert img.size == (1400, 3000)
+        # Drawn, not blank: many colours (figures), and some of the report's red.
+        colours = img.convert("RGB").getcolors(maxcolors=1 << 20)
+        assert colours is not None and len(colours) > 200
+        assert any(abs(r - 0xC0) < 8 and abs(g - 0x50) < 8 and abs(b - 0x4D) < 8
+                   for _, (r, g, b) in colours)  # fmt: skip

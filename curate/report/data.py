@@ -9,7 +9,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from curate.config import Config
+from curate.config import FILTERS, Config
 from curate.mixture.shards import count_tokens
 from curate.quality import rules
 from curate.runner import Context
@@ -19,21 +19,33 @@ BINS = 40
 TOP_LANGUAGES = 15
 
 
-def _histograms(df: DataFrame, columns: dict[str, Column], marks: dict[str, float]) -> dict:
+def _histograms(
+    df: DataFrame,
+    columns: dict[str, Column],
+    marks: dict[str, float],
+    removed: dict[str, Column] | None = None,
+) -> dict:
     """Equal-width histograms per column between its minimum and 99th percentile (so a
     long tail does not squash the plot; larger values fall in the last bin), widened to
-    show the column's threshold mark when it lies near the data."""
+    show the column's threshold mark when it lies near the data. Where ``removed`` gives
+    a column's decision (true: the document was removed by that rule), each bin also
+    counts the documents it removed, so the red of a figure is the rule's removals."""
     if not columns:
         return {}
+    removed = removed or {}
     names = list(columns)
-    flat = df.select(*[c.cast("double").alias(f"c{i}") for i, c in enumerate(columns.values())])
-    flat = flat.localCheckpoint()
+    flat = df.select(
+        *[c.cast("double").alias(f"c{i}") for i, c in enumerate(columns.values())],
+        *[removed[n].alias(f"r{i}") for i, n in enumerate(names) if n in removed],
+    ).localCheckpoint()
     quantiles = flat.approxQuantile([f"c{i}" for i in range(len(names))], [0.0, 0.99], 0.005)
-    ranges = {}
+    ranges, constant = {}, set()
     for i, name in enumerate(names):
         if not quantiles[i]:
             continue  # no value at all
         lo, hi = quantiles[i]
+        if hi <= lo:
+            constant.add(i)
         mark, span = marks.get(name), max(hi - lo, 1e-9)
         # Show the threshold unless it lies far outside the data (a 100,000-word cap).
         if mark is not None and lo - span <= mark < lo:
@@ -50,6 +62,7 @@ def _histograms(df: DataFrame, columns: dict[str, Column], marks: dict[str, floa
                 F.greatest(F.floor((F.col(f"c{i}") - lo) / ((hi - lo) / BINS)), F.lit(0)),
                 F.lit(BINS - 1),
             ).alias("bin"),
+            (F.col(f"r{i}") if names[i] in removed else F.lit(False)).alias("gone"),
         )
         for i, (lo, hi) in ranges.items()
     ]
@@ -57,12 +70,18 @@ def _histograms(df: DataFrame, columns: dict[str, Column], marks: dict[str, floa
         flat.select(F.explode(F.array(*cells)).alias("cell"))
         .where(F.col("cell.bin").isNotNull())
         .groupBy("cell.i", "cell.bin")
-        .count()
+        .agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("cell.gone").cast("int")).alias("gone"))
         .collect()
     )
-    out = {names[i]: {"lo": lo, "hi": hi, "counts": [0] * BINS} for i, (lo, hi) in ranges.items()}
+    out = {
+        names[i]: {"lo": lo, "hi": hi, "counts": [0] * BINS, "removed": [0] * BINS}
+        | ({"constant": quantiles[i][0]} if i in constant else {})
+        for i, (lo, hi) in ranges.items()
+    }
     for r in counts:
-        out[names[r["i"]]]["counts"][int(r["bin"])] = r["count"]
+        h = out[names[r["i"]]]
+        h["counts"][int(r["bin"])] = r["n"]
+        h["removed"][int(r["bin"])] = r["gone"] or 0
     return out
 
 
@@ -73,16 +92,23 @@ def _signals(docs: DataFrame, cfg: Config, language_reasons: list[str]) -> dict[
     columns = {r.name: F.col(r.signal) for r in numeric}
     marks = {r.name: float(r.threshold) for r in numeric}
     reason = F.col("filter_reason")
+    decided = {r.name: F.coalesce(reason == r.name, F.lit(False)) for r in numeric}
     reached = docs.where(reason.isNull() | ~reason.isin(*language_reasons))
-    out = _histograms(reached, columns, marks)
+    out = _histograms(reached, columns, marks, decided)
+    integer = {f"{g}.{n}" for g, cls in FILTERS.items() for n, t in cls.SIGNALS.items()
+               if t == "int64"}  # fmt: skip
     for r in numeric:
         if r.name in out:
-            out[r.name] |= {"signal": r.signal, "op": r.op, "threshold": r.threshold}
+            out[r.name] |= {"signal": r.signal, "op": r.op, "threshold": r.threshold,
+                            "integer": r.signal in integer}  # fmt: skip
     if cfg.language.enabled:
+        low = F.coalesce(reason == "language.low_score", F.lit(False))
         lang = _histograms(docs, {"language_score": F.col("language_score")},
-                           {"language_score": cfg.language.min_score})  # fmt: skip
+                           {"language_score": cfg.language.min_score},
+                           {"language_score": low})  # fmt: skip
         for name, h in lang.items():
-            out[name] = h | {"signal": name, "op": "<", "threshold": cfg.language.min_score}
+            out[name] = h | {"signal": name, "op": "<", "threshold": cfg.language.min_score,
+                             "integer": False}  # fmt: skip
     return out
 
 

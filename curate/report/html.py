@@ -10,11 +10,12 @@ from typing import Any
 from curate.report import figures
 
 STYLE = (
-    "body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
+    # 1400 px: two histograms a row at the size they are drawn (figures.DPI).
+    "body{font-family:sans-serif;max-width:1400px;margin:auto;padding:1em}"
     "table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}"
-    "img{max-width:100%}figcaption{font-size:12px;color:#555}"
-    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:8px}"
+    "img{max-width:100%}figure{margin:0}figcaption{font-size:14px;color:#333}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(640px,1fr));gap:12px}"
 )
 
 
@@ -32,8 +33,9 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def _figure(src: str, caption: str) -> str:
+    """A figure that opens at full size when clicked."""
     return (
-        f'<figure><img src="{escape(src)}" alt="{escape(caption)}">'
+        f'<figure><a href="{escape(src)}"><img src="{escape(src)}" alt="{escape(caption)}"></a>'
         f"<figcaption>{escape(caption)}</figcaption></figure>"
     )
 
@@ -59,15 +61,26 @@ def _stages(stats: dict[str, Any]) -> str:
     return _table(["stage", "in", "out", "removed (reason count)", "seconds"], rows)
 
 
+def _caption(h: dict[str, Any]) -> str:
+    """What the figure shows in words: the decision and how many it removed."""
+    gone = sum(h["removed"])
+    rule = f"removed if {h['signal']} {h['op']} {h['threshold']:g}: {gone:,} document(s)"
+    if "constant" in h:
+        return f"{rule}; all {sum(h['counts']):,} documents have {h['constant']:g}"
+    return rule
+
+
 def _signals(signals: dict[str, Any], folder: Path) -> list[str]:
     parts = [
         "<h2>Quality signals and thresholds</h2><p>Over the documents each rule was applied "
-        "to; red bins lie on the removed side of the dashed threshold; the last bin holds "
-        "everything above the 99th percentile.</p><div class=grid>"
+        "to (after language ID). Red: the documents this rule removed (a document counts at "
+        "its first failing rule, so a rule's red can be less than the documents past its "
+        "threshold); counts on a log axis; the last bin holds everything above the 99th "
+        "percentile. Click a figure for its full size.</p><div class=grid>"
     ]
     for name, h in signals.items():
         src = figures.histogram(name, h, folder / f"signal-{_slug(name)}.png")
-        parts.append(_figure(src, f"{name}: {h['signal']} {h['op']} {h['threshold']:g}"))
+        parts.append(_figure(src, _caption(h)))
     return [*parts, "</div>"]
 
 
@@ -95,9 +108,23 @@ def render(data: dict[str, Any], stats: dict[str, Any], folder: Path) -> Path:
         _figure(funnel, "Documents and tokens (text as extracted) left after each stage"),
         _stages(stats),
     ]
-    if data["removals"]:
-        src = figures.removals(data["removals"], folder / "removals.png")
-        parts += ["<h2>Removals per rule</h2>", _figure(src, "Removals per rule")]
+    skips = data["removals"].get("extract", {})
+    rules = {step: r for step, r in data["removals"].items() if step != "extract"}
+    if skips:
+        rows = [[reason, n] for reason, n in sorted(skips.items(), key=lambda kv: -kv[1])]
+        parts += [
+            "<h2>Records that did not become documents</h2><p>WARC records skipped or "
+            "rejected by the extract stage: request, metadata and other non-response "
+            "records, non-200 or non-HTML responses, damaged records, pages with no main "
+            "text. Reasons are listed in the README (Output).</p>",
+            _table(["reason", "records"], rows),
+        ]
+    if rules:
+        src = figures.removals(rules, folder / "removals.png")
+        parts += [
+            "<h2>Removals per rule</h2>",
+            _figure(src, "Documents removed per rule, after extraction"),
+        ]
     if data["signals"]:
         parts += _signals(data["signals"], folder)
     langs = data["languages"]
