@@ -9,7 +9,7 @@ import pytest
 from curate.pipeline import run
 from curate.schema import OUTPUT_COLUMNS
 from curate.stats import AccountingError, StageStats, check_accounting
-from tests.conftest import demo_config, make_config, shared_path, stage_context
+from tests.conftest import ROOT, demo_config, make_config, shared_path, stage_context
 
 
 def documents(out: Path):
@@ -207,3 +207,21 @@ def test_adding_a_stage_is_one_module_and_one_entry(spark, demo_crawl, demo_run,
     hosts = [d["host"] for d in documents(tmp_path)]
     assert max(hosts.count(h) for h in set(hosts)) <= 2
     assert (tmp_path / "stages" / "hostcap" / "_STAGE.json").is_file()
+
+
+def test_readme_demo_summary_is_what_the_demo_prints(demo_run):
+    """Every line of the README's `make demo` summary (but the timing, the paths and the
+    elided ones) is a line of the summary of the same config on the same crawl."""
+    from curate.pipeline import summary
+
+    stats, _ = demo_run
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("`make demo` prints a one-screen summary and where the output is:")[1]
+    shown = block.split("```")[1].strip("\n").splitlines()
+    printed = summary(stats).splitlines()
+    assert shown[0].startswith(f"curate {stats['curate_version']}: done in ")
+    places = ("  output ", "  stats ", "  report ")
+    for line in shown[1:]:
+        if line.strip() == "..." or line.startswith(places):
+            continue
+        assert line in printed, line
