@@ -159,9 +159,16 @@ class DedupConfig(_Strict):
     ngram: int = Field(default=5, ge=1)
     num_perm: int = Field(default=128, ge=2)
     threshold: float = Field(default=0.8, gt=0, lt=1)  # Jaccard
-    # Set both to fix the banding (FineWeb: 14 x 8); else chosen from threshold and num_perm.
+    # Set both to fix the banding (FineWeb: 14 x 8); else chosen from threshold, num_perm
+    # and weights.
     bands: int | None = Field(default=None, ge=1)
     rows: int | None = Field(default=None, ge=1)
+    # (false positive, false negative) weights of the banding choice, as datasketch's
+    # MinHashLSH takes them. Candidates are verified by exact Jaccard, so a false positive
+    # costs one comparison and a false negative a duplicate left in: 0.05 / 0.95 gives
+    # 16 x 8 for 128 permutations (datasketch's 0.5 / 0.5: 9 x 13, which finds about
+    # half of the pairs at Jaccard 0.80-0.85; README "Deduplication").
+    weights: tuple[float, float] = (0.05, 0.95)
     seed: int = 1
     verify: bool = True  # exact Jaccard on candidate pairs drops LSH false positives
     # Buckets with more members than this are verified along a chain, not all pairs.
@@ -182,7 +189,10 @@ class DedupConfig(_Strict):
                     f"dedup.bands x dedup.rows = {self.bands * self.rows} > dedup.num_perm"
                 )
             return self.bands, self.rows
-        return optimal_bands(self.threshold, self.num_perm)
+        fp, fn = self.weights
+        if fp < 0 or fn < 0 or fp + fn <= 0:
+            raise ConfigError(f"dedup.weights {list(self.weights)}: two weights >= 0, not both 0")
+        return optimal_bands(self.threshold, self.num_perm, fp, fn)
 
 
 class PerplexityConfig(_Strict):

@@ -106,6 +106,18 @@ def test_normalisation():
 @pytest.mark.parametrize("threshold, num_perm", [(0.8, 128), (0.8, 112), (0.7, 256), (0.5, 64)])
 def test_banding_as_datasketch(threshold, num_perm):
     assert optimal_bands(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
+    fn_heavy = optimal_bands(threshold, num_perm, 0.05, 0.95)
+    assert fn_heavy == _optimal_param(threshold, num_perm, 0.05, 0.95)
+
+
+def test_default_banding_weighs_missed_duplicates():
+    from curate.config import ConfigError, DedupConfig
+
+    assert DedupConfig().banding() == (16, 8)
+    assert DedupConfig(weights=(0.5, 0.5)).banding() == (9, 13)
+    assert DedupConfig(bands=14, rows=8, num_perm=112).banding() == (14, 8)
+    with pytest.raises(ConfigError, match=r"dedup\.weights"):
+        DedupConfig(weights=(0, 0)).banding()
 
 
 def test_connected_components_transitive(spark):
