@@ -99,17 +99,7 @@ def jaccard_pairs(sets: list[np.ndarray], floor: float) -> dict[tuple[int, int],
 
 def true_pairs(sets: list[np.ndarray]) -> set[tuple[int, int]]:
     """Pairs (i < j) of documents whose shingle sets have Jaccard >= THRESHOLD."""
-    vocab = {h: k for k, h in enumerate(np.unique(np.concatenate([s for s in sets if s.size])))}
-    rows = np.repeat(np.arange(len(sets)), [s.size for s in sets])
-    cols = np.array([vocab[h] for s in sets for h in s.tolist()], dtype=np.int64)
-    m = sparse.csr_matrix(
-        (np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(sets), len(vocab))
-    )
-    inter = sparse.triu(m @ m.T, k=1).tocoo()
-    sizes = np.array([s.size for s in sets])
-    jac = inter.data / (sizes[inter.row] + sizes[inter.col] - inter.data)
-    keep = jac >= THRESHOLD
-    return set(zip(inter.row[keep].tolist(), inter.col[keep].tolist(), strict=True))
+    return set(jaccard_pairs(sets, THRESHOLD))
 
 
 def pr(found: set, truth: set) -> tuple[float, float]:
