@@ -483,8 +483,9 @@ def _record(path: str, frame: _Frame, max_payload: int, verify: bool) -> WarcRec
         reason=frame.reason,
         error=frame.error,
     )
-    if out.reason is None and out.rec_type not in ("response", "conversion"):
-        out.reason = "not_response"  # its block is not needed: no parse, no digest
+    candidate = out.rec_type in ("response", "conversion")
+    if not candidate and out.reason in (None, "too_large"):
+        out.reason, out.error = "not_response", None  # its block is not needed: no parse
     elif out.reason is None:
         if verify and (bad := _digest_error(frame)):
             out.reason, out.error = "digest_mismatch", bad
