@@ -16,6 +16,7 @@ from curate import __version__, storage
 from curate.config import Config, ConfigError
 from curate.dedup.scheme import check_against
 from curate.inputs import resolve_inputs
+from curate.langid import resolved_languages
 from curate.mixture.manifest import write_manifest
 from curate.perplexity.model import check_models
 from curate.quality import annotate_params, thresholds
@@ -59,6 +60,8 @@ def check(cfg: Config, st: Storage, source: str, from_stage: str | None) -> list
         )
     st.check_writable(out, "output.dir")
     check_models(cfg.perplexity)
+    if cfg.language.enabled:
+        resolved_languages(cfg.language)  # codes the model cannot label fail here
     if cfg.dedup.enabled:
         check_against(cfg.dedup, st)
     return paths
@@ -112,6 +115,8 @@ def refilter(cfg: Config, signals_dir: str, spark: SparkSession | None = None) -
     signals = storage.absolute(str(signals_dir))
     earlier = check_signals(cfg, st, signals)
     st.check_writable(cfg.output.dir, "output.dir")
+    if cfg.language.enabled:
+        resolved_languages(cfg.language)
     if cfg.dedup.enabled:
         check_against(cfg.dedup, st)
     inputs = st.read_json(join(signals, "stats.json"))["inputs"]

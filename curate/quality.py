@@ -16,7 +16,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from curate.config import FILTERS, Config, LanguageConfig, PerplexityConfig
-from curate.langid import load_model, predict
+from curate.langid import load_model, predict, resolved_languages
 from curate.perplexity.buckets import bucket_column
 from curate.perplexity.model import load_model as load_lm
 from curate.storage import Storage
@@ -115,11 +115,12 @@ def _language_column(lang_cfg: LanguageConfig) -> list[Column]:
     if not lang_cfg.enabled:
         return []
     lang, score = F.col("language"), F.col("language_score")
+    keep, min_scores = resolved_languages(lang_cfg)
     out = []
-    if lang_cfg.keep:
-        out.append(F.when(lang.isNull() | ~lang.isin(*lang_cfg.keep), F.lit("language.not_kept")))
+    if keep:
+        out.append(F.when(lang.isNull() | ~lang.isin(*keep), F.lit("language.not_kept")))
     threshold = F.lit(lang_cfg.min_score)
-    for code, value in sorted(lang_cfg.min_score_by_language.items()):
+    for code, value in sorted(min_scores.items()):
         threshold = F.when(lang == F.lit(code), F.lit(value)).otherwise(threshold)
     out.append(F.when(score.isNull() | (score < threshold), F.lit("language.low_score")))
     return out

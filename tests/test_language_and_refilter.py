@@ -104,3 +104,43 @@ def test_refilter_refuses_changed_annotate_settings(demo_crawl, demo_run, tmp_pa
     cfg = demo_config(demo_crawl, tmp_path, ["quality.c4.min_words_per_line=5"])
     with pytest.raises(ConfigError, match=r"c4\.min_words_per_line"):
         refilter(cfg, out)
+
+
+def test_language_codes_resolve_to_the_models_labels():
+    from curate.config import ConfigError, LanguageConfig
+    from curate.langid import resolved_languages
+
+    keep, scores = resolved_languages(
+        LanguageConfig(
+            keep=["nb", "hrv", "pt-BR", "tgl", "cmn"], min_score_by_language={"nob": 0.8}
+        )
+    )
+    # Bokmål is lid.176's "no"; Croatian brings its "sh"; 639-3 and BCP 47 tags are read.
+    assert keep == ["hr", "no", "pt", "sh", "tl", "zh"] and scores == {"no": 0.8}
+    with pytest.raises(ConfigError, match=r"language\.keep: 'xx' is not a language") as err:
+        resolved_languages(LanguageConfig(keep=["xx"]))
+    assert "the nearest are" in str(err.value)
+    with pytest.raises(ConfigError, match=r"'zul' is not a language this model labels"):
+        resolved_languages(LanguageConfig(min_score_by_language={"zul": 0.5}))
+
+
+def test_keep_nb_keeps_norwegian_text():
+    from curate.config import LanguageConfig
+    from curate.langid import load_model, predict, resolved_languages
+
+    keep, _ = resolved_languages(LanguageConfig(keep=["nb"]))
+    text = "Alle mennesker er født frie og med samme menneskeverd og menneskerettigheter."
+    assert predict(load_model(), text)[0] in keep
+
+
+def test_unknown_language_code_fails_before_spark(tmp_path, capsys):
+    from curate.cli import main
+
+    (tmp_path / "x.warc.gz").write_bytes(b"")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(
+        f"input:\n  paths: ['{tmp_path / 'x.warc.gz'}']\noutput:\n  dir: {tmp_path / 'o'}\n"
+        "language:\n  keep: [xx]\n"
+    )
+    assert main(["run", str(cfg)]) == 2
+    assert "language.keep: 'xx' is not a language this model labels" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from curate.config import FILTERS, Config
+from curate.langid import resolved_languages
 from curate.mixture.shards import count_tokens
 from curate.quality import rules
 from curate.runner import Context
@@ -148,7 +149,7 @@ def _languages(docs: DataFrame, cfg: Config) -> dict[str, Any]:
     rest = sum(n for _, n in counts[TOP_LANGUAGES:])
     if rest:
         top["other"] = rest
-    return {"counts": top, "kept": list(cfg.language.keep)}
+    return {"counts": top, "kept": resolved_languages(cfg.language)[0]}
 
 
 def _perplexity(docs: DataFrame, cutoffs: dict | None) -> dict[str, Any]:
