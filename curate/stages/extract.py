@@ -118,24 +118,31 @@ class Extract(Stage):
         keep = [part_marker(parts, p) for p in ctx.inputs]
         keep.append(join(work, PARTS_KEY))
         stats = stage_stats(ctx.read(records, ["reason", "error"]))
-        repaired = (
-            ctx.read(records, ["repaired_chars"])
-            .where("repaired_chars > 0")
-            .agg(F.count(F.lit(1)).alias("documents"), F.sum("repaired_chars").alias("chars"))
-            .first()
-        )
-        report = {
-            "mojibake_repaired": {"documents": repaired[0], "chars": repaired[1] or 0},
-            "files_without_records": _files_without_records(ctx, records),
-        }
+        report = _file_report(ctx, records)
         return Result({"documents": records}, stats, report=report, keep=keep)
 
 
-def _files_without_records(ctx: Context, records: Table) -> dict:
-    """Inputs that gave no WARC record at all: empty, not WARC, or not readable (their
-    rows, if any, are all ``malformed_record``). One row per file reaches the driver."""
-    rows = ctx.read(records, ["warc_path", "reason"])
-    readable = rows.where(F.coalesce(F.col("reason"), F.lit("")) != "malformed_record")
-    seen = {r[0] for r in readable.select("warc_path").distinct().collect()}
+def _file_report(ctx: Context, records: Table) -> dict:
+    """One pass over the parts, one row per input file to the driver: the documents the
+    mojibake repair changed, and the inputs that gave no WARC record at all (empty, not
+    WARC, or unreadable: their rows, if any, are all ``malformed_record``)."""
+    rows = ctx.read(records, ["warc_path", "reason", "repaired_chars"])
+    readable = F.coalesce(F.col("reason"), F.lit("")) != "malformed_record"
+    per_file = (
+        rows.groupBy("warc_path")
+        .agg(
+            F.max(readable).alias("readable"),
+            F.count(F.when(F.col("repaired_chars") > 0, 1)).alias("repaired"),
+            F.sum(F.when(F.col("repaired_chars") > 0, F.col("repaired_chars"))).alias("chars"),
+        )
+        .collect()
+    )
+    seen = {r["warc_path"] for r in per_file if r["readable"]}
     missing = [p for p in ctx.inputs if p not in seen]
-    return {"count": len(missing), "examples": missing[:5]}
+    return {
+        "mojibake_repaired": {
+            "documents": sum(r["repaired"] for r in per_file),
+            "chars": sum(r["chars"] or 0 for r in per_file),
+        },
+        "files_without_records": {"count": len(missing), "examples": missing[:5]},
+    }
