@@ -425,8 +425,10 @@ def placeless_settings(cfg: Config) -> dict[str, Any]:
     """The settings that decide what a run makes, not where: no storage, Spark, input or
     output places, and every file named by its base name (the run's outputs, hashed in
     the manifest, tell apart two files of one name)."""
+    from curate.storage import basename  # storage imports this module
+
     copy = cfg.model_copy(deep=True)
-    _map_paths(copy, lambda p: p.rstrip("/").rsplit("/", 1)[-1])
-    copy.dedup.against = [p.rstrip("/").rsplit("/", 1)[-1] for p in copy.dedup.against]
+    _map_paths(copy, basename)
+    copy.dedup.against = [basename(p) for p in copy.dedup.against]
     places = {"storage": True, "spark": True, "input": {"paths"}, "output": {"dir"}}
     return copy.model_dump(mode="json", exclude=places)

@@ -1,8 +1,9 @@
 """Repair mojibake in extracted text with ftfy (Speer 2019), line by line.
 
 ftfy works a line at a time anyway; only the lines that hold a character mojibake is
-made of (``filters.encoding.suspect_lines``) are handed to it, which keeps the cost off
-lines of ASCII, CJK or typographic punctuation alone.
+made of (``filters.encoding.MOJIBAKE_CHARS``, the test the encoding filter's
+``suspect_lines`` uses too) are handed to it, which keeps the cost off lines of ASCII,
+CJK or typographic punctuation alone.
 """
 
 from __future__ import annotations

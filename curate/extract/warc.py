@@ -72,15 +72,11 @@ class _Compressed:
         self.fh = fh
         self.data = bytearray(head)
         self.start = 0
-        self.eof = False
 
     def more(self) -> bool:
         chunk = self.fh.read(_CHUNK)
-        if not chunk:
-            self.eof = True
-            return False
         self.data += chunk
-        return True
+        return bool(chunk)
 
     def fill(self, end: int) -> None:
         while self.start + len(self.data) < end and self.more():
@@ -236,7 +232,7 @@ def _segments(fh: BinaryIO) -> Iterator[_Segment]:
         while member.pull():  # the reader may leave the rest of a member unread
             member.consume(len(member.buf))
         if member.error is None:
-            if not member.comp.data[member.end - comp.start :] and not comp.more():
+            if not comp.data[member.end - comp.start :] and not comp.more():
                 return
             offset = member.end
             continue
