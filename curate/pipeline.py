@@ -13,6 +13,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from curate import __version__, storage
+from curate.classifier.model import check_classifier
 from curate.config import Config, ConfigError
 from curate.dedup.scheme import check_against
 from curate.inputs import resolve_inputs
@@ -60,6 +61,8 @@ def check(cfg: Config, st: Storage, source: str, from_stage: str | None) -> list
         )
     st.check_writable(out, "output.dir")
     check_models(cfg.perplexity)
+    for c in cfg.quality.classifiers:
+        check_classifier(c)
     if cfg.language.enabled:
         resolved_languages(cfg.language)  # codes the model cannot label fail here
     if cfg.dedup.enabled:
@@ -117,6 +120,8 @@ def refilter(cfg: Config, signals_dir: str, spark: SparkSession | None = None) -
     st.check_writable(cfg.output.dir, "output.dir")
     if cfg.language.enabled:
         resolved_languages(cfg.language)
+    for c in cfg.quality.classifiers:
+        check_classifier(c)
     if cfg.dedup.enabled:
         check_against(cfg.dedup, st)
     inputs = st.read_json(join(signals, "stats.json"))["inputs"]
@@ -210,6 +215,15 @@ def summary(stats: dict[str, Any]) -> str:
         lines.append(f"  perplexity scored {ppl['scored']:,}; no model: {unscored or 'none'}")
         for lang, c in (ppl["cutoffs"] or {}).items():
             lines.append(f"  perplexity buckets {lang}: head < {c['p30']} <= middle < {c['p60']}")
+    for name, c in stats.get("filter", {}).get("classifiers", {}).items():
+        unscored = ", ".join(f"{k} {v}" for k, v in c["unscored_by_language"].items())
+        cuts = "".join(f"; top-fraction cut-off {k} {v}" for k, v in c["cutoffs"].items())
+        lines.append(f"  classifier {name} scored {c['scored']:,}; "
+                     f"not its language: {unscored or 'none'}{cuts}")  # fmt: skip
+    buckets = stats.get("filter", {}).get("buckets")
+    for lang, per in (buckets or {}).get("by_language", {}).items():
+        shares = " ".join(f"{b}:{v['documents']}" for b, v in per.items())
+        lines.append(f"  quality buckets {lang} (documents): {shares}")
     clusters = stats.get("dedup", {}).get("clusters")
     if clusters:
         lines.append(

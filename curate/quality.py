@@ -9,17 +9,24 @@ recomputing a single signal.
 from __future__ import annotations
 
 import dataclasses
+import os
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from curate import percentiles
+from curate.classifier.model import column
+from curate.classifier.model import scores as classifier_scores
 from curate.config import FILTERS, Config, LanguageConfig, PerplexityConfig
 from curate.langid import load_model, predict, resolved_languages
-from curate.perplexity.buckets import bucket_column
+from curate.perplexity.buckets import bucket_column, resolve_cutoffs
 from curate.perplexity.model import load_model as load_lm
-from curate.storage import Storage
+from curate.storage import Storage, sha256
 from filters.rules import Rule
 from filters.url import parse_list
 
@@ -40,10 +47,16 @@ ANNOTATE_ERROR = "annotate_error"
 FILTER_STAGES = ("language", "quality", "perplexity")
 
 
-def annotated_schema(base: pa.Schema) -> pa.Schema:
+def classifier_columns(cfg: Config) -> list[str]:
+    """One signal column per configured classifier, ``classifier_<name>``."""
+    return [column(c) for c in cfg.quality.classifiers]
+
+
+def annotated_schema(base: pa.Schema, cfg: Config) -> pa.Schema:
     fields = [*base, pa.field("language", pa.string()), pa.field("language_score", pa.float64())]
     fields += [pa.field(name, signal_struct(cls)) for name, cls in FILTERS.items()]
     fields.append(pa.field("perplexity", pa.float64()))
+    fields += [pa.field(name, pa.float64()) for name in classifier_columns(cfg)]
     return pa.schema(fields)
 
 
@@ -71,7 +84,24 @@ def annotate_params(cfg: Config) -> dict[str, Any]:
         for field in getattr(cls, "ANNOTATE_FIELDS", ()):
             value = getattr(getattr(cfg.quality, name), field)
             params[f"{name}.{field}"] = list(value) if isinstance(value, tuple) else value
+    for c in cfg.quality.classifiers:  # identity, not thresholds: the model file's hash
+        params[f"classifier.{c.name}"] = {"path": c.path, "sha256": file_sha256(c.path),
+                                          "label": c.label, "languages": c.languages}  # fmt: skip
     return params
+
+
+@lru_cache(maxsize=16)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    return sha256(path)
+
+
+def file_sha256(path: str) -> str | None:
+    """A model's sha256, hashed once per file version; None for a missing file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return _sha256(path, info.st_size, info.st_mtime_ns)
 
 
 def annotate_batch(
@@ -97,6 +127,8 @@ def annotate_batch(
     columns = [*batch.columns, pa.array(langs, pa.string()), pa.array(scores, pa.float64())]
     columns += [pa.array(signals[name], signal_struct(FILTERS[name])) for name in filters]
     columns.append(pa.array(perplexities, pa.float64()))
+    columns += [pa.array(classifier_scores(c, texts, langs), pa.float64())
+                for c in cfg.quality.classifiers]  # fmt: skip
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
@@ -140,25 +172,83 @@ def _perplexity_column(cfg: PerplexityConfig) -> list[Column]:
     return out
 
 
-def reason_column(cfg: Config) -> Column:
-    """First failing rule (language, then quality filters in order, then perplexity), or
-    null. Needs a ``quality_bucket`` column when buckets are filtered."""
+@dataclass
+class Cutoffs:
+    """The cut-offs a run's filter computes from its own score distributions, per
+    language: CCNet's perplexity p30/p60, each classifier's keep_top_fraction cut-off, and
+    each quality.buckets score's n - 1 cut-offs."""
+
+    perplexity: dict[str, dict] | None = None
+    classifiers: dict[str, dict[str, dict]] = dc_field(default_factory=dict)
+    buckets: dict[str, dict[str, dict]] = dc_field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def run_cutoffs(cfg: Config, annotated: DataFrame) -> Cutoffs:
+    out = Cutoffs(perplexity=resolve_cutoffs(cfg.perplexity, annotated))
+    for c in cfg.quality.classifiers:
+        if c.keep_top_fraction is not None:
+            q = [1 - c.keep_top_fraction]
+            score = percentiles.score_of(column(c))
+            out.classifiers[c.name] = percentiles.cutoffs(annotated, score, q, percentiles.tokens())
+    b = cfg.quality.buckets
+    if b:
+        q = [k / b.n for k in range(1, b.n)]
+        for name in b.scores:
+            score = percentiles.score_of(name)
+            out.buckets[name] = percentiles.cutoffs(annotated, score, q, percentiles.tokens())
+    return out
+
+
+def quality_bucket_column(cfg: Config, cut: Cutoffs) -> Column:
+    """quality.buckets' ensemble ("0" .. "n-1"), else CCNet's head / middle / tail."""
+    b = cfg.quality.buckets
+    if not b:
+        return bucket_column(cut.perplexity)
+    per_score = []
+    for name in b.scores:
+        cuts = {lang: c["cutoffs"] for lang, c in cut.buckets.get(name, {}).items()}
+        per_score.append(percentiles.bucket_column(percentiles.score_of(name), cuts, b.n))
+    return percentiles.combine(per_score, b.combine).cast("string")
+
+
+def _classifier_columns(cfg: Config, cut: Cutoffs) -> list[Column]:
+    """classifier_<name>.low_score below min_score or the language's keep_top_fraction
+    cut-off (null never fails)."""
+    out = []
+    for c in cfg.quality.classifiers:
+        score, reason = F.col(column(c)), F.lit(f"{column(c)}.low_score")
+        if c.min_score is not None:
+            out.append(F.when(score < F.lit(c.min_score), reason))
+        for lang, found in sorted(cut.classifiers.get(c.name, {}).items()):
+            low = (F.col("language") == F.lit(lang)) & (score < F.lit(found["cutoffs"][0]))
+            out.append(F.when(low, reason))
+    return out
+
+
+def reason_column(cfg: Config, cut: Cutoffs | None = None) -> Column:
+    """First failing rule (language, then quality filters in order, then classifiers, then
+    perplexity), or null. Needs a ``quality_bucket`` column when buckets are filtered."""
+    cut = cut or Cutoffs()
     checks = _language_column(cfg.language) + [rule_column(r) for r in rules(cfg)]
-    checks += _perplexity_column(cfg.perplexity)
+    checks += _classifier_columns(cfg, cut) + _perplexity_column(cfg.perplexity)
     return F.coalesce(*checks) if checks else F.lit(None).cast("string")
 
 
 def flag(
-    annotated: DataFrame, cfg: Config, cutoffs: dict | None, column: str = "filter_reason"
+    annotated: DataFrame, cfg: Config, cut: Cutoffs, column: str = "filter_reason"
 ) -> DataFrame:
-    """Annotated documents with ``quality_bucket`` (from perplexity cut-offs) and ``column``,
-    the first failing rule under ``cfg`` (null: kept); a document whose signals raised
-    fails first, as annotate_error."""
-    reason = reason_column(cfg)
+    """Annotated documents with ``quality_bucket`` and ``column``, the first failing rule
+    under ``cfg`` (null: kept); a document whose signals raised fails first, as
+    annotate_error."""
+    reason = reason_column(cfg, cut)
     if ANNOTATE_ERROR in annotated.columns:
         failed = F.when(F.col(ANNOTATE_ERROR).isNotNull(), F.lit(ANNOTATE_ERROR))
         reason = F.coalesce(failed, reason)
-    return annotated.withColumn("quality_bucket", bucket_column(cutoffs)).withColumn(column, reason)
+    bucket = quality_bucket_column(cfg, cut)
+    return annotated.withColumn("quality_bucket", bucket).withColumn(column, reason)
 
 
 def stage_of(reason: str) -> str:
@@ -171,6 +261,8 @@ def thresholds(cfg: Config) -> dict[str, Any]:
     out: dict[str, Any] = {
         "language": cfg.language.model_dump(),
         "perplexity": cfg.perplexity.model_dump(),
+        "classifiers": [c.model_dump() for c in cfg.quality.classifiers],
+        "buckets": cfg.quality.buckets.model_dump() if cfg.quality.buckets else None,
     }
     for filt in cfg.quality.filters():
         out[filt.name] = dataclasses.asdict(filt)

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from curate.quality import SIGNAL_COLUMNS
+from curate.quality import SIGNAL_COLUMNS, classifier_columns
 
 if TYPE_CHECKING:
+    from curate.config import Config
     from curate.runner import Context
     from curate.tables import Table
 
@@ -33,7 +34,18 @@ LATE_COLUMNS = {
     "pii_counts": "array<struct<entity:string,count:int>>",
     "contamination": "array<string>",
 }
-OUTPUT_COLUMNS = [*DOCUMENT_COLUMNS, *LATE_COLUMNS]
+
+
+def document_columns(cfg: Config) -> list[str]:
+    """DOCUMENT_COLUMNS with the run's classifier signals (one column per classifier)."""
+    return [*RECORD_COLUMNS, *SIGNAL_COLUMNS, *classifier_columns(cfg), "quality_bucket"]
+
+
+def output_columns(cfg: Config) -> list[str]:
+    """Published documents' columns: the document columns, then the late ones."""
+    return [*document_columns(cfg), *LATE_COLUMNS]
+
+
 # Removed rows carry why, and for duplicates which document survived.
 REMOVAL_COLUMNS = ["filter_reason", "duplicate_of"]
 

@@ -12,8 +12,7 @@ from pyspark.sql import functions as F
 
 from curate.config import Config
 from curate.mixture.shards import count_tokens
-from curate.perplexity.buckets import resolve_cutoffs
-from curate.quality import flag
+from curate.quality import flag, run_cutoffs
 from curate.storage import Storage, join
 from curate.tables import Table, read_table
 
@@ -33,8 +32,8 @@ def tune(
     the ``annotate`` table of a run; the documents that change side (a sample of each
     direction) under ``out_dir``."""
     annotated = read_table(spark, st, annotate)
-    now = flag(annotated, current, resolve_cutoffs(current.perplexity, annotated), "now")
-    then = flag(annotated, proposed, resolve_cutoffs(proposed.perplexity, annotated), "then")
+    now = flag(annotated, current, run_cutoffs(current, annotated), "now")
+    then = flag(annotated, proposed, run_cutoffs(proposed, annotated), "then")
     both = now.select("id", "url", "text", "now").join(then.select("id", "then"), "id")
     counted = count_tokens(both, proposed.mixture.tokenizer).localCheckpoint()
     rows = (

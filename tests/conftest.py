@@ -32,12 +32,12 @@ def spark():
 
 @pytest.fixture(scope="session")
 def demo_crawl(tmp_path_factory) -> Path:
-    """The demo crawl and its English language model, as `curate demo` writes them."""
-    from curate.perplexity.train import train_lm
+    """The demo crawl and its models, as `curate demo` writes them."""
+    from curate.demo.models import train_demo_models
 
     out = tmp_path_factory.mktemp("demo-crawl")
     write_demo_crawl(out)
-    train_lm([str(out / "reference.txt")], "en", out / "models" / "en")
+    train_demo_models(out)
     return out
 
 
@@ -81,6 +81,8 @@ def demo_paths(demo_crawl: Path) -> list[str]:
     """--set overrides pointing configs/demo.yaml's demo-data/ paths at the test's crawl."""
     return [
         f"perplexity.models={{en: {demo_crawl / 'models' / 'en'}}}",
+        "quality.classifiers=[{name: demo, path: "
+        f"{demo_crawl / 'models' / 'quality' / 'model.bin'}, languages: [en]}}]",
         "decontam.benchmarks=[{name: demo_benchmark, format: jsonl, "
         f"path: {demo_crawl / 'benchmark.jsonl'}, fields: [question, answer]}}]",
         f"mixture.sources=[{{domain: books, path: {demo_crawl / 'books.jsonl'}, format: jsonl}}]",

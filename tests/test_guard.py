@@ -87,7 +87,9 @@ def test_each_stage_kernel_guards_its_documents(monkeypatch, tmp_path):
     records = pa.RecordBatch.from_pylist(
         [{"id": f"d{i}", "url": "https://a.example/", "text": t, "n_chars": len(t)}
          for i, t in enumerate(texts)], schema=base)  # fmt: skip
-    fn = annotate._annotate_partitions(use(None), cfg.model_dump_json(), annotated_schema(base))
+    fn = annotate._annotate_partitions(
+        use(None), cfg.model_dump_json(), annotated_schema(base, cfg)
+    )
     rows = outputs(fn, records)
     assert [r["annotate_error"] is not None for r in rows] == [False, True, False]
     assert rows[1]["text"] == BOOM and rows[1]["language"] is None

@@ -73,7 +73,7 @@ def test_annotate_batch_adds_signals_and_drops_nothing(demo_crawl, tmp_path):
     rows["text"], rows["url"] = texts, ["https://a.example/x", None, "https://b.example/y"]
     batch = pa.RecordBatch.from_pydict(rows, schema=base)
     out = annotate_batch(
-        batch, cfg, annotated_schema(base), all_filters(cfg, use(None))
+        batch, cfg, annotated_schema(base, cfg), all_filters(cfg, use(None))
     ).to_pylist()
     assert [r["language"] for r in out] == ["en", None, "de"]
     assert out[0]["gopher_quality"]["n_words"] == 120
@@ -81,12 +81,22 @@ def test_annotate_batch_adds_signals_and_drops_nothing(demo_crawl, tmp_path):
 
 
 def test_refilter_matches_a_fresh_run(spark, demo_crawl, demo_run, tmp_path):
+    """New thresholds, a new classifier cut-off among them: filter onwards reruns, and
+    gives what a fresh run gives."""
     stats, out = demo_run
-    loose = ["quality.gopher_quality.min_words=10", "language.keep=[en, de]"]
-    # Same output dir as the signals: documents/ is swapped atomically.
+    model = demo_crawl / "models" / "quality" / "model.bin"
+    top = f"quality.classifiers=[{{name: demo, path: {model}, keep_top_fraction: 0.7}}]"
+    loose = ["quality.gopher_quality.min_words=10", "language.keep=[en, de]", top]
     re_stats = refilter(demo_config(demo_crawl, tmp_path / "a", loose), out, spark=spark)
-    assert re_stats["stages"][0] == stats["stages"][0]  # extract is not rerun
-    assert re_stats["stages"][-1]["out"] > stats["stages"][-1]["out"]
+    assert re_stats["stages"][:2] == stats["stages"][:2]  # extract and annotate reused
+    quality = next(s for s in re_stats["funnel"] if s["name"] == "quality")
+    assert quality["removed"]["classifier_demo.low_score"] > 0
+    cut = re_stats["filter"]["classifiers"]["demo"]["cutoffs"]["en"]
+    flagged = pq.read_table(tmp_path / "a" / "stages" / "filter" / "documents").to_pylist()
+    for d in flagged:
+        if d["language"] == "en" and d["filter_reason"] is None:
+            assert d["classifier_demo"] >= cut
+    assert any(d["language"] == "de" and d["filter_reason"] is None for d in flagged)
     from curate.pipeline import run
 
     fresh = run(demo_config(demo_crawl, tmp_path / "b", loose), spark=spark)
@@ -104,6 +114,11 @@ def test_refilter_refuses_changed_annotate_settings(demo_crawl, demo_run, tmp_pa
     cfg = demo_config(demo_crawl, tmp_path, ["quality.c4.min_words_per_line=5"])
     with pytest.raises(ConfigError, match=r"c4\.min_words_per_line"):
         refilter(cfg, out)
+    other = tmp_path / "other.bin"  # another model file: the classifier's identity changed
+    other.write_bytes((demo_crawl / "models" / "quality" / "model.bin").read_bytes() + b"\0")
+    moved = [f"quality.classifiers=[{{name: demo, path: {other}}}]"]
+    with pytest.raises(ConfigError, match=r"classifier\.demo"):
+        refilter(demo_config(demo_crawl, tmp_path / "x", moved), out)
 
 
 def test_language_codes_resolve_to_the_models_labels():

@@ -99,9 +99,11 @@ def test_huggingface_tokenizer_json(tmp_path):
 def test_demo_shards_and_manifest(demo_run, demo_truth):
     stats, out = demo_run
     manifest = load_manifest(out / "manifest.json")
-    assert set(manifest["domains"]) == {"web", "wiki", "code", "academic", "books"}
-    documents = pq.read_table(out / "documents", columns=["id", "host"]).to_pylist()
+    assert set(manifest["domains"]) == {"web", "web_hq", "wiki", "code", "academic", "books"}
+    documents = pq.read_table(out / "documents", columns=["id", "host", "quality_bucket"])
+    documents = documents.to_pylist()
     host = {d["id"]: d["host"] for d in documents}
+    bucket = {d["id"]: d["quality_bucket"] for d in documents}
     crawl_rows = 0
     tok = load_tokenizer(TokenizerConfig())
     for domain, info in manifest["domains"].items():
@@ -116,6 +118,8 @@ def test_demo_shards_and_manifest(demo_run, demo_truth):
                 assert row["n_tokens"] == len(row["tokens"])
             if domain == "wiki":
                 assert all(host[r["id"]].endswith("wikipedia.org") for r in rows)
+            if domain == "web_hq":  # the demo's rule: the top quality bucket
+                assert rows and all(bucket[r["id"]] == "4" for r in rows)
             if domain != "books":
                 crawl_rows += len(rows)
     assert crawl_rows == len(documents)  # every published document in exactly one shard
@@ -123,6 +127,8 @@ def test_demo_shards_and_manifest(demo_run, demo_truth):
     counts = [{k: s[k] for k in ("name", "in", "out", "removed")} for s in stats["stages"]]
     assert manifest["producer"]["stages"] == counts
     assert manifest["producer"]["pii_policy"]["CREDIT_CARD"] == "hash"
+    definition = manifest["producer"]["quality_buckets"]["definition"]
+    assert definition == {"scores": ["classifier_demo", "perplexity"], "n": 5, "combine": "max"}
     assert sum(manifest["mixture"]["weights"].values()) == pytest.approx(1)
 
 

@@ -22,6 +22,10 @@ ENTITY_EXAMPLES = {
     "CREDIT_CARD": ("Charged to 4111-1111-1111-1111 yesterday.", "<CREDIT_CARD>"),
     "US_SSN": ("Her number is 536-22-8913 on the form.", "<SSN>"),
     "IBAN_CODE": ("Pay to ES91 2100 0418 4502 0005 1332 Before Friday.", "<IBAN>"),
+    "US_STREET_ADDRESS": (
+        "Write to 350 Fifth Avenue, Suite 3300, New York, NY 10118 soon.",
+        "<ADDRESS>",
+    ),
 }
 HARD_NEGATIVES = [
     "Upgrade to version 1.2.3.4 before the next release.",
@@ -30,7 +34,27 @@ HARD_NEGATIVES = [
     "Your order number 4421-7789 has shipped; invoice 0049 30 1234567 is paid.",
     "The router answers on 192.168.1.20 and 10.0.0.1 inside the building.",
     "The card 4111 1111 1111 1112 fails the Luhn check.",
+    "Chapter 12 Main Results lists the figures; Route 66 runs west.",
+    "Tonight 3 Park Avenue shows a new play.",
+    "The Model 3 Drive unit and version 2.1 Street map were updated.",
 ]
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("Mail it to 1600 Pennsylvania Avenue NW, Washington, DC 20500 today.",
+         "1600 Pennsylvania Avenue NW, Washington, DC 20500"),
+        ("Address:\n42 Oak St., Apt 4B\nSpringfield, IL 62701\nThanks!",
+         "42 Oak St., Apt 4B\nSpringfield, IL 62701"),
+        ("Replies go to P.O. Box 1234, Austin, TX 78701.", "P.O. Box 1234, Austin, TX 78701"),
+        ("We moved to 12 Cedar Hill Road, Madison, Wisconsin 53703 last year.",
+         "12 Cedar Hill Road, Madison, Wisconsin 53703"),
+    ],
+)  # fmt: skip
+def test_us_street_address_layouts(scrubber, text, address):
+    found = [(r.entity_type, text[r.start : r.end]) for r in scrubber.find(text, "en")]
+    assert found == [("US_STREET_ADDRESS", address)]
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from curate.config import Config
 from curate.pipeline import run
-from curate.schema import OUTPUT_COLUMNS
+from curate.schema import output_columns
 from curate.stats import AccountingError, StageStats, check_accounting
 from tests.conftest import ROOT, demo_config, make_config, shared_path, stage_context
 
@@ -39,7 +40,8 @@ def test_demo_accounting_and_schema(demo_run):
     ]  # fmt: skip
     assert (out / "documents" / "_SUCCESS").exists()
     table = pq.read_table(out / "documents")
-    assert table.column_names == OUTPUT_COLUMNS
+    assert table.column_names == output_columns(Config.model_validate(stats["config"]))
+    assert "classifier_demo" in table.column_names
     assert str(table.schema.field("crawl_date").type) == "timestamp[us, tz=UTC]"
     parts = sorted(p.name for p in (out / "documents").glob("part-*"))
     assert len(parts) > 1 and parts[0] == "part-00000.zstd.parquet"

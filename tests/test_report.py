@@ -40,16 +40,16 @@ def test_report_links_every_figure(demo_run):
     assert page.headings == [
         "Funnel", "Records that did not become documents", "Removals per rule",
         "Quality signals and thresholds", "Languages",
-        "Perplexity", "Near-duplicate clusters", "PII replaced per entity",
+        "Perplexity", "Quality buckets", "Near-duplicate clusters", "PII replaced per entity",
         "Benchmark items found", "Mixture",
     ]  # fmt: skip
     for src in page.images:
         png = (out / "report" / src).read_bytes()
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000, src
     # One histogram per numeric rule whose signal has values (c4.bad_words has none: the
-    # demo lists no bad words), and the language score.
+    # demo lists no bad words), the language score and each classifier's score.
     table = pq.read_table(out / "stages" / "filter" / "documents")
-    expected = {"language_score"}
+    expected = {"language_score", "classifier_demo"}
     for rule in rules(Config.model_validate(stats["config"])):
         group, name = rule.signal.split(".")
         values = table.column(group).combine_chunks().field(name)

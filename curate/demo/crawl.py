@@ -341,10 +341,25 @@ def reference_text(seed: int = SEED, n_paragraphs: int = 3000) -> str:
     return "\n".join(out) + "\n"
 
 
+def classifier_texts(seed: int = SEED, n: int = 400) -> tuple[str, str]:
+    """Training documents for the demo's quality classifier, blank-line separated: clean
+    prose from the sentence bank (positives) and menus, footers and sales lines like the
+    demo's junk pages (negatives); their own random streams, so the crawl is unchanged."""
+    paragraphs = reference_text(seed + 2, 4 * n).splitlines()
+    positives = ["\n".join(paragraphs[i * 4 : (i + 1) * 4]) for i in range(n)]
+    rng = random.Random(seed + 3)
+    negatives = []
+    for i in range(n):
+        pool = BOILERPLATE_LINES if i % 2 else SPAM_LINES
+        negatives.append("\n".join(rng.choice(pool) for _ in range(rng.randint(6, 20))))
+    return "\n\n".join(positives) + "\n", "\n\n".join(negatives) + "\n"
+
+
 def write_demo_crawl(out_dir: str | Path, seed: int = SEED, n_files: int = N_FILES) -> dict:
-    """Write ``demo-crawl-0000N.warc.gz``, ``truth.json``, ``benchmark.jsonl`` and
-    ``reference.txt`` (training text for the demo's language model) and ``books.jsonl`` (an
-    extra source for the mixture)."""
+    """Write ``demo-crawl-0000N.warc.gz``, ``truth.json``, ``benchmark.jsonl``,
+    ``reference.txt`` (training text for the demo's language model),
+    ``quality-positive.txt`` / ``quality-negative.txt`` (its quality classifier's) and
+    ``books.jsonl`` (an extra source for the mixture)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pages = build_pages(seed)
@@ -397,6 +412,9 @@ def write_demo_crawl(out_dir: str | Path, seed: int = SEED, n_files: int = N_FIL
     truth = {"seed": seed, "files": n_files, "records": records}
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n")
     (out / "reference.txt").write_text(reference_text(seed), encoding="utf-8")
+    positives, negatives = classifier_texts(seed)
+    (out / "quality-positive.txt").write_text(positives, encoding="utf-8")
+    (out / "quality-negative.txt").write_text(negatives, encoding="utf-8")
     # A non-crawl source for the mixture: "books" of prose from another random stream.
     books = reference_text(seed + 1, 400).splitlines()
     with (out / "books.jsonl").open("w") as fh:

@@ -54,7 +54,20 @@ _TEMPLATES = {
         "Please transfer the fee to {v}.",
         "IBAN: {v}",
     ],
+    "US_STREET_ADDRESS": [
+        "Our office is at {v} and opens at nine.",
+        "Send the signed forms to {v} by Friday.",
+        "Address:\n{v}\nThank you for writing.",
+    ],
 }
+_STREETS = ["Main", "Oak", "Maple", "Elm", "Washington", "Lake Shore", "Cedar Hill", "Pine",
+            "Sunset", "Park", "Church", "Market", "Fifth", "Martin Luther King Jr"]  # fmt: skip
+_STREET_TYPES = ["Street", "St.", "Avenue", "Ave", "Road", "Rd.", "Boulevard", "Blvd", "Lane",
+                 "Drive", "Dr.", "Court", "Way", "Place", "Parkway"]  # fmt: skip
+_UNITS = ["Suite 200", "Apt 4B", "Unit 12", "Apt. 3", "Suite 1100", "Floor 2"]
+_CITIES = [("Springfield", "IL"), ("Portland", "OR"), ("Austin", "TX"), ("Madison", "WI"),
+           ("Denver", "CO"), ("Boston", "MA"), ("New York", "NY"), ("Salt Lake City", "UT"),
+           ("Columbus", "Ohio"), ("Sacramento", "California")]  # fmt: skip
 _NEGATIVES = [
     "Upgrade to version {a}.{b}.{c}.{d} before the next release.",
     "The meeting was moved to {y}-0{m}-1{d} at 10:30:00.",
@@ -64,6 +77,12 @@ _NEGATIVES = [
     "The office router answers on 192.168.{a}.{b} inside the building.",
     "Build 2024{m}1{d} fixed the crash reported on 12/0{m}/2023.",
     "The postcode 9021{d} covers the north of the town.",
+    # Street-like phrases that are not addresses (US_STREET_ADDRESS must leave them).
+    "Chapter 1{d} Main Results lists the figures.",
+    "They drove Route 66 from Chicago in {y}.",
+    "Tonight {a} Park Avenue shows a new play.",
+    "The Model {a} Drive unit and version {b}.{c} Street map were updated.",
+    "Table {a} Road Traffic counts rose in {y}.",
 ]
 
 
@@ -119,6 +138,19 @@ def _ssn(rng: random.Random) -> str:
     return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
 
 
+def _address(rng: random.Random) -> str:
+    """One line, with a unit, over two lines, or a PO box."""
+    city, state = rng.choice(_CITIES)
+    place = f"{city}, {state} {rng.randint(1000, 99999):05d}"
+    if rng.random() < 0.2:
+        return f"{rng.choice(['PO Box', 'P.O. Box'])} {rng.randint(1, 9999)}, {place}"
+    street = f"{rng.randint(1, 9999)} {rng.choice(_STREETS)} {rng.choice(_STREET_TYPES)}"
+    layout = rng.choice(["line", "unit", "lines"])
+    if layout == "unit":
+        return f"{street}, {rng.choice(_UNITS)}, {place}"
+    return f"{street}\n{place}" if layout == "lines" else f"{street}, {place}"
+
+
 def _iban(rng: random.Random) -> str:
     iban = rng.choice(_IBANS)
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
@@ -131,6 +163,7 @@ _VALUES = {
     "CREDIT_CARD": _card,
     "US_SSN": _ssn,
     "IBAN_CODE": _iban,
+    "US_STREET_ADDRESS": _address,
 }
 ENTITIES = tuple(_VALUES)
 

@@ -34,7 +34,7 @@ def _matches(rule: DomainRule) -> Column:
     if rule.languages:
         cond = cond & F.coalesce(F.col("language").isin(*rule.languages), F.lit(False))
     if rule.buckets:
-        cond = cond & F.coalesce(F.col("quality_bucket").isin(*rule.buckets), F.lit(False))
+        cond = cond & F.coalesce(F.col("quality_bucket").isin(*rule.bucket_values()), F.lit(False))
     return cond
 
 

@@ -1,4 +1,5 @@
-"""CCNet's quality buckets: per-language perplexity percentiles and a Spark bucket column."""
+"""CCNet's quality buckets (head / middle / tail): per-language perplexity percentiles,
+one instance of curate.percentiles, and their cut-offs file."""
 
 from __future__ import annotations
 
@@ -6,27 +7,23 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from curate.config import ConfigError, PerplexityConfig
+from curate.percentiles import cutoffs, documents, rank_column, score_of
 from curate.storage import StorageError, use
 
 HEAD, MIDDLE = 0.3, 0.6  # head < p30 <= middle < p60 <= tail
+LABELS = ("head", "middle", "tail")
 
 
 def compute_cutoffs(annotated: DataFrame, sample: float, seed: int = 0) -> dict[str, dict]:
-    """Per language: p30 and p60 of ``perplexity`` over a sample of the scored documents."""
+    """Per language: p30 and p60 of ``perplexity`` over a sample of the scored documents,
+    by documents (CCNet), through the same engine as every other bucket scheme."""
     scored = annotated.where(F.col("perplexity").isNotNull())
     if sample < 1:
         scored = scored.sample(fraction=sample, seed=seed)
-    rows = (
-        scored.groupBy("language")
-        .agg(
-            F.percentile_approx("perplexity", [HEAD, MIDDLE], 10_000).alias("p"),
-            F.count(F.lit(1)).alias("n"),
-        )
-        .collect()
-    )
+    found = cutoffs(scored, score_of("perplexity"), [HEAD, MIDDLE], documents())
     return {
-        r["language"]: {"p30": r["p"][0], "p60": r["p"][1], "documents": r["n"]}
-        for r in sorted(rows, key=lambda r: r["language"])
+        lang: {"p30": c["cutoffs"][0], "p60": c["cutoffs"][1], "documents": c["documents"]}
+        for lang, c in found.items()
     }
 
 
@@ -56,15 +53,8 @@ def resolve_cutoffs(cfg: PerplexityConfig, annotated: DataFrame) -> dict[str, di
 
 def bucket_column(cutoffs: dict[str, dict] | None) -> Column:
     """head / middle / tail by the document's language cut-offs; null without them."""
-    bucket = F.lit(None).cast("string")
     if not cutoffs:
-        return bucket
-    ppl, lang = F.col("perplexity"), F.col("language")
-    for code, c in sorted(cutoffs.items()):
-        this = (
-            F.when(ppl < F.lit(c["p30"]), F.lit("head"))
-            .when(ppl < F.lit(c["p60"]), F.lit("middle"))
-            .otherwise(F.lit("tail"))
-        )
-        bucket = F.when((lang == F.lit(code)) & ppl.isNotNull(), this).otherwise(bucket)
-    return bucket
+        return F.lit(None).cast("string")
+    rank = rank_column("perplexity", {k: [c["p30"], c["p60"]] for k, c in cutoffs.items()})
+    labels = F.array(*(F.lit(x) for x in LABELS))
+    return F.when(rank.isNotNull(), F.element_at(labels, rank + 1))

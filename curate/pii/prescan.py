@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from curate.pii.address import CANDIDATE as ADDRESS_CANDIDATE
+from curate.pii.address import SPAN as ADDRESS_SPAN
+
 CANDIDATES = {
     "EMAIL_ADDRESS": re.compile(r"@"),
     # IPv4 dotted quads, or two colons close together (IPv6).
@@ -22,17 +25,21 @@ CANDIDATES = {
     # Six or more digits with short separators: shorter than any number phonenumbers accepts
     # as valid in the supported regions.
     "PHONE_NUMBER": re.compile(r"\d(?:[\s().\-/]{0,3}\d){5,}"),
+    # A house number, street words and a street type, or a PO box (curate.pii.address).
+    "US_STREET_ADDRESS": ADDRESS_CANDIDATE,
 }
 # Context kept either side of a candidate: an email's local part, a phone's "+44 (0)" prefix.
 MARGIN = 48
+# An address runs on after its street for a unit, city, state and ZIP, on up to two lines.
+MARGINS = {"US_STREET_ADDRESS": ADDRESS_SPAN}
 # Names and addresses need the whole sentence: NER entities are never pre-scanned.
 
 Window = tuple[int, int, frozenset[str]]
 
 
-def _widen(text: str, start: int, end: int) -> tuple[int, int]:
+def _widen(text: str, start: int, end: int, margin: int) -> tuple[int, int]:
     """Add the margin, then grow to whitespace so no token is cut in half."""
-    lo, hi = max(0, start - MARGIN), min(len(text), end + MARGIN)
+    lo, hi = max(0, start - MARGIN), min(len(text), end + margin)
     while lo > 0 and not text[lo - 1].isspace():
         lo -= 1
     while hi < len(text) and not text[hi].isspace():
@@ -49,7 +56,7 @@ def windows(text: str, entities: Iterable[str]) -> list[Window]:
         if pattern is None:
             continue
         for m in pattern.finditer(text):
-            lo, hi = _widen(text, m.start(), m.end())
+            lo, hi = _widen(text, m.start(), m.end(), MARGINS.get(entity, MARGIN))
             spans.append((lo, hi, entity))
     spans.sort()
     merged: list[Window] = []

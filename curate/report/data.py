@@ -86,7 +86,25 @@ def _histograms(
     return out
 
 
-def _signals(docs: DataFrame, cfg: Config, language_reasons: list[str]) -> dict[str, Any]:
+def _classifiers(reached: DataFrame, cfg: Config, cutoffs: dict[str, dict]) -> dict[str, Any]:
+    """Each classifier's score, its removals in red, and its threshold: min_score, else the
+    keep_top_fraction cut-off (the caption lists every language's)."""
+    out = {}
+    for c in cfg.quality.classifiers:
+        name, reason = f"classifier_{c.name}", f"classifier_{c.name}.low_score"
+        cuts = cutoffs.get(c.name, {}).get("cutoffs", {})
+        mark = c.min_score if c.min_score is not None else next(iter(cuts.values()), None)
+        gone = F.coalesce(F.col("filter_reason") == reason, F.lit(False))
+        marks = {name: mark} if mark is not None else {}
+        for key, h in _histograms(reached, {name: F.col(name)}, marks, {name: gone}).items():
+            out[key] = h | {"signal": name, "op": "<", "threshold": mark, "integer": False,
+                            "cutoffs": cuts}  # fmt: skip
+    return out
+
+
+def _signals(
+    docs: DataFrame, cfg: Config, language_reasons: list[str], cutoffs: dict[str, dict]
+) -> dict[str, Any]:
     """Each numeric rule's signal over the documents the quality rules saw (those that
     passed language ID), with its threshold; and language scores over all documents."""
     numeric = [r for r in rules(cfg) if r.op in ("<", ">")]
@@ -102,6 +120,7 @@ def _signals(docs: DataFrame, cfg: Config, language_reasons: list[str]) -> dict[
         if r.name in out:
             out[r.name] |= {"signal": r.signal, "op": r.op, "threshold": r.threshold,
                             "integer": r.signal in integer}  # fmt: skip
+    out.update(_classifiers(reached, cfg, cutoffs))
     if cfg.language.enabled:
         low = F.coalesce(reason == "language.low_score", F.lit(False))
         lang = _histograms(docs, {"language_score": F.col("language_score")},
@@ -189,9 +208,10 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
     return {
         "funnel": _funnel(ctx, stats, docs),
         "removals": {st["name"]: st["removed"] for st in stats["funnel"] if st["removed"]},
-        "signals": _signals(docs, cfg, language_reasons),
+        "signals": _signals(docs, cfg, language_reasons, stats["filter"].get("classifiers", {})),
         "languages": _languages(docs, cfg),
         "perplexity": _perplexity(docs, stats["filter"]["perplexity"]["cutoffs"]),
+        "buckets": stats["filter"].get("buckets"),
         "clusters": (stats.get("dedup") or {}).get("clusters", {}).get("sizes", {}),
         "pii": {e: v["found"] for e, v in (stats.get("pii") or {}).get("entities", {}).items()},
         "contamination": (stats.get("decontam") or {}).get("benchmarks", {}),

@@ -64,7 +64,12 @@ def _stages(stats: dict[str, Any]) -> str:
 def _caption(h: dict[str, Any]) -> str:
     """What the figure shows in words: the decision and how many it removed."""
     gone = sum(h["removed"])
+    if h["threshold"] is None:
+        return f"{h['signal']}: no threshold set"
     rule = f"removed if {h['signal']} {h['op']} {h['threshold']:g}: {gone:,} document(s)"
+    if h.get("cutoffs"):
+        cuts = ", ".join(f"{lang} {c:g}" for lang, c in h["cutoffs"].items())
+        rule = f"removed below each language's top-fraction cut-off ({cuts}): {gone:,} document(s)"
     if "constant" in h:
         return f"{rule}; all {sum(h['counts']):,} documents have {h['constant']:g}"
     return rule
@@ -135,6 +140,18 @@ def render(data: dict[str, Any], stats: dict[str, Any], folder: Path) -> Path:
     parts += ["<h2>Languages</h2>", _figure(src, "Languages; kept ones in colour")]
     if data["perplexity"]:
         parts += _perplexity(data["perplexity"], folder)
+    if data["buckets"]:
+        b = data["buckets"]
+        d = b["definition"]
+        rows = [[lang, bucket, v["documents"], v["tokens"]]
+                for lang, per in b["by_language"].items() for bucket, v in per.items()]  # fmt: skip
+        parts += [
+            "<h2>Quality buckets</h2>",
+            f"<p>{d['n']} token-weighted percentile buckets per language of "
+            f"{escape(', '.join(d['scores']))}, combined by {d['combine']} (Nemotron-CC); "
+            f"{d['n'] - 1} is the best.</p>",
+            _table(["language", "bucket", "documents", "tokens"], rows),
+        ]
     if data["clusters"]:
         sizes = dict(sorted(data["clusters"].items(), key=lambda kv: int(kv[0])))
         sizes = {f"size {k}": v for k, v in sizes.items()}

@@ -54,7 +54,8 @@ class Annotate(Stage):
 
     def run(self, ctx: Context, table: Table | None) -> Result:
         assert table is not None
-        schema = annotated_schema(pa.schema([RECORD_SCHEMA.field(c) for c in RECORD_COLUMNS]))
+        base = pa.schema([RECORD_SCHEMA.field(c) for c in RECORD_COLUMNS])
+        schema = annotated_schema(base, ctx.cfg)
         fn = _annotate_partitions(ctx.st, ctx.cfg.model_dump_json(), schema)
         docs = ctx.read(table, [*RECORD_COLUMNS, "reason"]).where(F.col("reason").isNull())
         out_schema = from_arrow_schema(with_error(schema, ANNOTATE_ERROR))

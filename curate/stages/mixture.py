@@ -67,6 +67,16 @@ class Mixture(Stage):
         return Result(tables, report=report, data={"domains": domains})
 
 
+def quality_buckets(stats: dict[str, Any]) -> dict[str, Any] | None:
+    """What the domain rules' ``buckets`` meant in this run: quality.buckets' definition and
+    cut-offs, or CCNet's perplexity cut-offs."""
+    filt = stats.get("filter", {})
+    if filt.get("buckets"):
+        return {k: filt["buckets"][k] for k in ("definition", "cutoffs")}
+    ccnet = (filt.get("perplexity") or {}).get("cutoffs")
+    return {"definition": "ccnet", "cutoffs": ccnet} if ccnet else None
+
+
 def run_manifest(
     cfg: Config, stats: dict[str, Any], domains: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
@@ -80,6 +90,7 @@ def run_manifest(
         "inputs": {"files": stats["inputs"]["files"], "first": names},
         "stages": [{k: s[k] for k in ("name", "in", "out", "removed")} for s in stats["stages"]],
         "pii_policy": stats.get("pii", {}).get("policy"),
+        "quality_buckets": quality_buckets(stats),
     }
     tokenizer = load_tokenizer(cfg.mixture.tokenizer).info()
     return build_manifest(domains, tokenizer, cfg.mixture, producer)

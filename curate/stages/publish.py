@@ -14,8 +14,8 @@ from curate.dedup.keys import SIGNATURE_COLUMNS
 from curate.dedup.scheme import SCHEME_FILE, key_scheme
 from curate.runner import Context, Result, Stage
 from curate.schema import (
-    OUTPUT_COLUMNS,
     REMOVAL_COLUMNS,
+    output_columns,
     read_kept,
     read_removed,
     removing_tables,
@@ -56,7 +56,7 @@ class Publish(Stage):
         """Tables ``documents``, ``removed`` (``quality.keep_removed``), ``signatures``
         (dedup ran); the documents' count is checked against the stages' accounting."""
         assert table is not None
-        kept = with_late_columns(read_kept(ctx, table)).select(*OUTPUT_COLUMNS)
+        kept = with_late_columns(read_kept(ctx, table)).select(*output_columns(ctx.cfg))
         tables = {"documents": _write_documents(ctx, kept, "documents")}
         keys = ctx.table("dedup", "keys")
         if keys is not None:
@@ -69,7 +69,9 @@ class Publish(Stage):
             for source in removing_tables(ctx).values():
                 rows = read_removed(ctx, source)
                 if rows is not None:
-                    rows = with_late_columns(rows).select(*OUTPUT_COLUMNS, *REMOVAL_COLUMNS)
+                    rows = with_late_columns(rows).select(
+                        *output_columns(ctx.cfg), *REMOVAL_COLUMNS
+                    )
                     removed = rows if removed is None else removed.unionByName(rows)
             if removed is not None:
                 tables["removed"] = _write_documents(ctx, removed, "removed")

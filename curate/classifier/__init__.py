@@ -1,0 +1,1 @@
+"""fastText quality classifiers (DCLM's recipe): training, scoring, cut-offs."""
