@@ -110,7 +110,11 @@ class LanguageConfig(_Strict):
 def _section_of(cls: type) -> type[BaseModel]:
     """A strict config section whose keys, types and defaults are the filter's fields."""
     hints = typing.get_type_hints(cls, include_extras=True)  # keeps the fields' ranges
-    fields: dict[str, Any] = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(cls)}
+    fields: dict[str, Any] = {
+        f.name: (hints[f.name], f.default if f.default_factory is dataclasses.MISSING
+                 else Field(default_factory=f.default_factory))
+        for f in dataclasses.fields(cls)
+    }  # fmt: skip
     return create_model(f"{cls.__name__}Section", __base__=_Strict, **fields)
 
 
@@ -159,6 +163,38 @@ class _QualityBase(_Strict):
     keep_removed: bool = True
     classifiers: list[ClassifierConfig] = Field(default_factory=list)
     buckets: BucketsConfig | None = None
+    # Thresholds for one language (lid.176 labels), over the sections above (FineWeb-2):
+    # {fr: {gopher_repetition: {max_dup_line_frac: 0.264}, c4: {enabled: false}}}.
+    by_language: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_by_language(self) -> _QualityBase:
+        for lang, per in self.by_language.items():
+            for name, over in per.items():
+                where = f"quality.by_language.{lang}.{name}"
+                if name not in FILTERS:
+                    raise ValueError(f"{where}: no such filter (one of {', '.join(FILTERS)})")
+                shaping = sorted(set(over) & set(getattr(FILTERS[name], "ANNOTATE_FIELDS", ())))
+                if shaping:
+                    raise ValueError(f"{where}: {', '.join(shaping)} shape signals (annotate), "
+                                     "not thresholds: set them in its section")  # fmt: skip
+                try:
+                    _SECTIONS[name].model_validate({**getattr(self, name).model_dump(), **over})
+                except ValidationError as exc:
+                    detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                       for e in exc.errors())  # fmt: skip
+                    raise ValueError(f"{where}: {detail}") from None
+        return self
+
+    def filters_for(self, language: str) -> list[Any]:
+        """The enabled filters for documents in ``language``: by_language over the rest."""
+        per = self.by_language.get(language, {})
+        out = []
+        for name, cls in FILTERS.items():
+            fields = {**getattr(self, name).model_dump(), **per.get(name, {})}
+            if fields["enabled"]:
+                out.append(cls(**fields))
+        return out
 
     @model_validator(mode="after")
     def _check_scores(self) -> _QualityBase:
@@ -437,23 +473,50 @@ def _format_errors(err: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, section by section (mappings merge, values replace)."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """A config file's mapping with its ``include`` files (paths relative to it) merged
+    under it, in order: the including file wins."""
+    if path.resolve() in seen:
+        raise ConfigError(f"{path}: included twice (a cycle through {seen[-1]})")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        where = f"{seen[-1]}: include " if seen else ""
+        raise ConfigError(f"{where}{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level must be a mapping, got {type(raw).__name__}")
+    included = raw.pop("include", [])
+    if not isinstance(included, list):
+        included = [included]
+    data: dict[str, Any] = {}
+    for item in included:
+        data = _merged(data, _read_yaml(path.parent / str(item), (*seen, path.resolve())))
+    return _merged(data, raw)
+
+
 def load_config(
     path: str | Path,
     overrides: list[str] | None = None,
     input_override: list[str] | None = None,
     output_override: str | None = None,
 ) -> Config:
-    """Read a YAML config, apply ``key=value`` overrides and validate it."""
+    """Read a YAML config (and the files its ``include`` lists, under it), apply ``key=value``
+    overrides and validate it."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: top level must be a mapping, got {type(raw).__name__}")
-    data = copy.deepcopy(raw)
+    data = _read_yaml(path, ())
     for item in overrides or []:
         if "=" not in item:
             raise ConfigError(f"--set {item!r}: expected key=value")

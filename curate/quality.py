@@ -9,6 +9,7 @@ recomputing a single signal.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -83,7 +84,8 @@ def annotate_params(cfg: Config) -> dict[str, Any]:
     for name, cls in FILTERS.items():
         for field in getattr(cls, "ANNOTATE_FIELDS", ()):
             value = getattr(getattr(cfg.quality, name), field)
-            params[f"{name}.{field}"] = list(value) if isinstance(value, tuple) else value
+            # As stats.json stores it (tuples are lists there), so a rerun compares equal.
+            params[f"{name}.{field}"] = json.loads(json.dumps(value))
     for c in cfg.quality.classifiers:  # identity, not thresholds: the model file's hash
         params[f"classifier.{c.name}"] = {"path": c.path, "sha256": file_sha256(c.path),
                                           "label": c.label, "languages": c.languages}  # fmt: skip
@@ -135,6 +137,41 @@ def annotate_batch(
 def rules(cfg: Config) -> list[Rule]:
     """Quality rules of the enabled filters, in the order they are checked."""
     return [rule for filt in cfg.quality.filters() for rule in filt.rules()]
+
+
+def quality_columns(cfg: Config) -> list[Column]:
+    """One column per quality rule, in rule order: its name where it fails. A rule with
+    quality.by_language values takes each such language's threshold from a map keyed by
+    language (one expression, however many languages), and never fails in a language
+    whose filter is off or lacks the rule."""
+    if not cfg.quality.by_language:
+        return [rule_column(r) for r in rules(cfg)]
+    base = {r.name: r for r in rules(cfg)}
+    per = {lang: {r.name: r for f in cfg.quality.filters_for(lang) for r in f.rules()}
+           for lang in sorted(cfg.quality.by_language)}  # fmt: skip
+    order = list(FILTERS)
+    names = sorted(
+        dict.fromkeys([*base, *(n for rs in per.values() for n in rs)]),
+        key=lambda n: order.index(n.split(".", 1)[0]),
+    )  # stable: rule order kept
+    lang, out = F.col("language"), []
+    for name in names:
+        rule = base.get(name) or next(rs[name] for rs in per.values() if name in rs)
+        own = {code: rs[name].threshold for code, rs in per.items() if name in rs}
+        off = sorted(code for code, rs in per.items() if name not in rs)
+        threshold = F.lit(base[name].threshold if name in base else None)
+        if any(v is not None for v in own.values()):
+            pairs = [x for code, v in sorted(own.items()) for x in (F.lit(code), F.lit(v))]
+            mapped = F.try_element_at(F.create_map(*pairs), lang)
+            # A language listed with its own threshold uses it; others the base one.
+            threshold = F.when(lang.isin(*own), mapped).otherwise(threshold)
+        test = dataclasses.replace(rule, threshold=threshold).test(F.col(rule.signal))
+        if name not in base:
+            test = test & lang.isin(*own)
+        if off:  # a document without a language is judged by the base rules
+            test = test & ~F.coalesce(lang.isin(*off), F.lit(False))
+        out.append(F.when(test, F.lit(name)))
+    return out
 
 
 def rule_column(rule: Rule) -> Column:
@@ -232,7 +269,7 @@ def reason_column(cfg: Config, cut: Cutoffs | None = None) -> Column:
     """First failing rule (language, then quality filters in order, then classifiers, then
     perplexity), or null. Needs a ``quality_bucket`` column when buckets are filtered."""
     cut = cut or Cutoffs()
-    checks = _language_column(cfg.language) + [rule_column(r) for r in rules(cfg)]
+    checks = _language_column(cfg.language) + quality_columns(cfg)
     checks += _classifier_columns(cfg, cut) + _perplexity_column(cfg.perplexity)
     return F.coalesce(*checks) if checks else F.lit(None).cast("string")
 
@@ -263,6 +300,7 @@ def thresholds(cfg: Config) -> dict[str, Any]:
         "perplexity": cfg.perplexity.model_dump(),
         "classifiers": [c.model_dump() for c in cfg.quality.classifiers],
         "buckets": cfg.quality.buckets.model_dump() if cfg.quality.buckets else None,
+        "by_language": cfg.quality.by_language,
     }
     for filt in cfg.quality.filters():
         out[filt.name] = dataclasses.asdict(filt)

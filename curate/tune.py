@@ -34,15 +34,20 @@ def tune(
     annotated = read_table(spark, st, annotate)
     now = flag(annotated, current, run_cutoffs(current, annotated), "now")
     then = flag(annotated, proposed, run_cutoffs(proposed, annotated), "then")
-    both = now.select("id", "url", "text", "now").join(then.select("id", "then"), "id")
+    both = now.select("id", "url", "text", "language", "now").join(then.select("id", "then"), "id")
     counted = count_tokens(both, proposed.mixture.tokenizer).localCheckpoint()
     rows = (
-        counted.groupBy("now", "then")
+        counted.groupBy("now", "then", "language")
         .agg(F.count(F.lit(1)).alias("docs"), F.sum("n_tokens").alias("tokens"))
         .collect()
     )
     per_rule: dict[str, dict[str, int]] = {}
+    per_language: dict[str, dict[str, int]] = {}
     for r in rows:
+        lang = per_language.setdefault(r["language"] or "unknown",
+                                       {"removed_now": 0, "removed_then": 0})  # fmt: skip
+        lang["removed_now"] += r["docs"] if r["now"] else 0
+        lang["removed_then"] += r["docs"] if r["then"] else 0
         for side in ("now", "then"):
             rule = r[side] or "(kept)"
             entry = per_rule.setdefault(
@@ -51,7 +56,8 @@ def tune(
             entry[f"docs_{side}"] += r["docs"]
             entry[f"tokens_{side}"] += r["tokens"] or 0
     changed = counted.where(~F.col("now").eqNullSafe(F.col("then")))
-    report = {"rules": dict(sorted(per_rule.items())), "changed": {}}
+    report = {"rules": dict(sorted(per_rule.items())), "changed": {},
+              "languages": dict(sorted(per_language.items()))}  # fmt: skip
     for name, cond in (
         ("newly_removed", F.col("now").isNull()),
         ("newly_kept", F.col("then").isNull()),
@@ -81,6 +87,11 @@ def table(report: dict[str, Any]) -> str:
             f"{rule:<44}{e['docs_now']:>10,}{e['docs_then']:>10,}"
             f"{e['tokens_now']:>13,}{e['tokens_then']:>13,}"
         )
+    changed = {
+        k: v for k, v in report["languages"].items() if v["removed_now"] != v["removed_then"]
+    }
+    for lang, v in changed.items():
+        lines.append(f"language {lang:<35}{v['removed_now']:>10,}{v['removed_then']:>10,}  removed")
     for name, c in report["changed"].items():
         lines.append(
             f"{name.replace('_', ' ')}: {c['documents']:,} documents (sample: {c['sample']})"

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from filters.rules import Count, Fraction, NonNegative, Rule, max_rule, min_rule
 from filters.text import NO_SPACE_LANGUAGES, is_symbol, words
 
 STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
+
+
+@lru_cache(maxsize=256)
+def _stop_set(listed: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(listed)
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class GopherQuality:
         "alpha_words_ratio": "float64",
         "n_stop_words": "int64",
     }
+    # Stop words are counted in annotate: changing a language's list changes the signal.
+    ANNOTATE_FIELDS: ClassVar[tuple[str, ...]] = ("stop_words",)
 
     enabled: bool = True
     min_words: Count | None = 50
@@ -35,14 +43,20 @@ class GopherQuality:
     max_ellipsis_lines_ratio: Fraction | None = 0.3
     min_alpha_words_ratio: Fraction | None = 0.8
     min_stop_words: Count | None = 2
+    # Stop words of other languages (FineWeb-2 publishes them: configs/fineweb2-thresholds.yaml);
+    # English, and a document without a language, use Gopher's.
+    stop_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    @staticmethod
-    def signals(text: str, language: str | None) -> dict[str, Any]:
+    def signals(self, text: str, language: str | None) -> dict[str, Any]:
         tokens = words(text, language)
         n_tokens = len(tokens)
         content = [t for t in tokens if not is_symbol(t)]
         lines = text.splitlines() or [""]
         no_space = language in NO_SPACE_LANGUAGES
+        listed = self.stop_words.get(language) if language else None
+        stop = _stop_set(tuple(listed)) if listed else None
+        if stop is None and language in (None, "en"):
+            stop = STOP_WORDS
         return {
             "n_words": len(content),
             # Characters per word mean nothing where every character is a word.
@@ -60,10 +74,8 @@ class GopherQuality:
             "alpha_words_ratio": sum(any(c.isalpha() for c in t) for t in tokens) / n_tokens
             if n_tokens
             else None,
-            # The stop words are English: other languages are not judged by them.
-            "n_stop_words": len(STOP_WORDS.intersection(tokens))
-            if language in (None, "en")
-            else None,
+            # A language without a stop-word list is not judged by the rule.
+            "n_stop_words": len(stop.intersection(tokens)) if stop is not None else None,
         }
 
     def rules(self) -> list[Rule]:

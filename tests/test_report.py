@@ -39,7 +39,7 @@ def test_report_links_every_figure(demo_run):
     page.feed((out / "report" / "index.html").read_text())
     assert page.headings == [
         "Funnel", "Records that did not become documents", "Removals per rule",
-        "Quality signals and thresholds", "Languages",
+        "Quality signals and thresholds", "Languages", "Removals per language",
         "Perplexity", "Quality buckets", "Near-duplicate clusters", "PII replaced per entity",
         "Benchmark items found", "Mixture",
     ]  # fmt: skip

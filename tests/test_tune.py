@@ -39,6 +39,10 @@ def test_tune_matches_a_real_rerun(spark, demo_run, demo_crawl, tmp_path):
     assert now == _removed(stats)
     assert new == _removed(rerun)
     assert new != now
+    # Removals per language, now and then, are the filter's per language.
+    by_lang = rerun["filter"]["removed_by_language"]
+    for lang, v in report["languages"].items():
+        assert v["removed_then"] == sum(by_lang.get(lang, {}).values()), lang
     kept = report["rules"]["(kept)"]
     assert kept["docs_then"] == next(s for s in rerun["funnel"] if s["name"] == "perplexity")["out"]
     assert kept["tokens_now"] > kept["tokens_then"] > 0

@@ -212,6 +212,7 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
         "languages": _languages(docs, cfg),
         "perplexity": _perplexity(docs, stats["filter"]["perplexity"]["cutoffs"]),
         "buckets": stats["filter"].get("buckets"),
+        "removed_by_language": stats["filter"].get("removed_by_language", {}),
         "clusters": (stats.get("dedup") or {}).get("clusters", {}).get("sizes", {}),
         "pii": {e: v["found"] for e, v in (stats.get("pii") or {}).get("entities", {}).items()},
         "contamination": (stats.get("decontam") or {}).get("benchmarks", {}),

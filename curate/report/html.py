@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from curate.report import figures
+from curate.report.data import TOP_LANGUAGES
 
 STYLE = (
     # 1400 px: two histograms a row at the size they are drawn (figures.DPI).
@@ -138,6 +139,16 @@ def render(data: dict[str, Any], stats: dict[str, Any], folder: Path) -> Path:
         "documents", langs["kept"] or None,
     )  # fmt: skip
     parts += ["<h2>Languages</h2>", _figure(src, "Languages; kept ones in colour")]
+    if data["removed_by_language"]:
+        ranked = sorted(data["removed_by_language"].items(), key=lambda kv: -sum(kv[1].values()))
+        rows = [[lang, sum(r.values()), ", ".join(f"{k} {v:,}" for k, v in
+                 sorted(r.items(), key=lambda kv: -kv[1])[:3])]
+                for lang, r in ranked[:TOP_LANGUAGES]]  # fmt: skip
+        parts += [
+            "<h2>Removals per language</h2><p>Documents the filter step removed, by detected "
+            "language (quality.by_language sets thresholds per language).</p>",
+            _table(["language", "removed", "top reasons"], rows),
+        ]
     if data["perplexity"]:
         parts += _perplexity(data["perplexity"], folder)
     if data["buckets"]:

@@ -37,13 +37,19 @@ def _unscored(rows: list, column: str) -> dict[str, int]:
 
 def _report(cfg: Any, rows: list, n: int, cut: Cutoffs, buckets: list) -> dict[str, Any]:
     unscored = _unscored(rows, "perplexity")
+    by_language: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r["filter_reason"] is not None:
+            entry = by_language.setdefault(r["language"] or "unknown", {})
+            entry[r["filter_reason"]] = entry.get(r["filter_reason"], 0) + r["n"]
     report: dict[str, Any] = {
+        "removed_by_language": {k: dict(sorted(v.items())) for k, v in sorted(by_language.items())},
         "perplexity": {
             "models": cfg.perplexity.models,
             "scored": n - sum(unscored.values()),
             "unscored_by_language": unscored,
             "cutoffs": cut.perplexity,
-        }
+        },
     }
     if cfg.quality.classifiers:
         report["classifiers"] = {}
