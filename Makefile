@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install kenlm chromium demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam bench-perplexity bench-loader bench-pipeline bench-warc bench-classifier bench-ablation check-prereqs clean
+.PHONY: install kenlm chromium demo test lint bench-install bench-extract bench-filters bench-langid bench-dedup bench-pii bench-decontam bench-perplexity bench-loader bench-pipeline bench-warc bench-classifier bench-ablation bench-toxicity check-prereqs clean
 
 check-prereqs:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "curate needs Python 3.11, found " + sys.version.split()[0])'
@@ -74,6 +74,9 @@ bench-perplexity: install kenlm
 
 bench-classifier: install
 	$(BIN)/python bench/classifier.py
+
+bench-toxicity: install
+	$(BIN)/python bench/toxicity.py
 
 bench-ablation: install kenlm
 	$(BIN)/python bench/ablation.py

@@ -24,6 +24,7 @@ from filters.encoding import EncodingQuality
 from filters.fineweb import FineWebQuality
 from filters.gopher_quality import GopherQuality
 from filters.gopher_repetition import GopherRepetition
+from filters.toxicity import Toxicity
 from filters.url import UrlFilter
 
 
@@ -129,6 +130,7 @@ FILTERS = {
         GopherQuality,
         C4Quality,
         FineWebQuality,
+        Toxicity,
     )
 }
 _SECTIONS = {name: _section_of(cls) for name, cls in FILTERS.items()}
@@ -469,7 +471,9 @@ def _format_errors(err: ValidationError, source: str) -> str:
         elif e["type"] == "missing":
             lines.append(f"{source}: missing required key {key!r}")
         else:
-            lines.append(f"{source}: key {key!r}: {e['msg']} (got {e.get('input')!r})")
+            got = repr(e.get("input"))  # a whole section, for a check across its keys
+            got = got if len(got) <= 200 else got[:200] + " ..."
+            lines.append(f"{source}: key {key!r}: {e['msg']} (got {got})")
     return "\n".join(lines)
 
 
@@ -543,8 +547,9 @@ def _absolute(value: str | None) -> str | None:
 def _path_slots(cfg: Config) -> list[tuple[Any, str]]:
     """Every setting that names a file or folder, as (holder, key): a config section and
     attribute, or a dict and key."""
-    url = cfg.quality.url_filter
-    slots: list[tuple[Any, str]] = [(url, n) for n in type(url).model_fields if n.endswith("_file")]
+    sections = [getattr(cfg.quality, name) for name in FILTERS]
+    fields = [(sec, n) for sec in sections for n in type(sec).model_fields]
+    slots: list[tuple[Any, str]] = [(sec, n) for sec, n in fields if n.endswith("_file")]
     slots += [(cfg.perplexity.models, lang) for lang in cfg.perplexity.models]
     slots += [(source, "path") for source in [*cfg.decontam.benchmarks, *cfg.mixture.sources]]
     slots += [(cfg.mixture.tokenizer, "path"), (cfg.language, "model")]

@@ -219,9 +219,6 @@ class Cutoffs:
     classifiers: dict[str, dict[str, dict]] = dc_field(default_factory=dict)
     buckets: dict[str, dict[str, dict]] = dc_field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 def run_cutoffs(cfg: Config, annotated: DataFrame) -> Cutoffs:
     out = Cutoffs(perplexity=resolve_cutoffs(cfg.perplexity, annotated))

@@ -62,9 +62,9 @@ def _config_for(code: str, configs: Path) -> Path | None:
 
 
 def _share(value: float) -> float | None:
-    """A share above 1 can never be exceeded: FineWeb-2 writes such values where a rule is
-    off in effect; curate says so with null."""
-    return value if value <= 1 else None
+    """A share outside 0..1 can never be crossed: FineWeb-2 writes such values (above 1, or
+    negative) where a rule is off in effect; curate says so with null."""
+    return value if 0 <= value <= 1 else None
 
 
 def _overrides(fw2: dict) -> dict:

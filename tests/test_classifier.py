@@ -22,7 +22,7 @@ PROSE = [
     "Farmers in the valley grow barley and keep bees; the harvest festival is in {}.",
     "The library lends books to schools and restored its reading room in {}.",
 ]
-SMALL = Settings(bucket=1000)  # a small model: the tests' corpora are tiny
+SMALL = Settings(bucket=20_000)  # an 8 MB model: the tests' corpora are tiny
 SALES = ["click here to buy now {}", "free shipping on cheap deals {} sign up", "login cart {}"]
 
 
@@ -65,7 +65,7 @@ def test_divergence_is_a_clear_error(tmp_path, capsys):
 
     positive, negative = _corpus(tmp_path)
     args = ["train-classifier", "--positive", *positive, "--negative", *negative,
-            "--output", str(tmp_path / "m"), "--lr", "1e6", "--bucket", "1000"]  # fmt: skip
+            "--output", str(tmp_path / "m"), "--lr", "1e6", "--bucket", "20000"]  # fmt: skip
     assert main(args) == 1
     assert "add training documents or lower --lr" in capsys.readouterr().err
 

@@ -140,7 +140,7 @@ def test_every_threshold_has_the_range_its_meaning_allows(tmp_path):
         for value in bad[kind]:
             with pytest.raises(ConfigError, match=rf"key '{key}'"):
                 load_config(cfg_path, [f"{key}={value}"])
-    assert len(fields) == 33  # every numeric threshold field
+    assert len(fields) == 37  # every numeric threshold field
     assert load_config(cfg_path, ["quality.fineweb.max_dup_line_char_ratio=1"])
 
 

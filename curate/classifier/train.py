@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import fasttext
 import xxhash
 
 from curate.classifier.documents import Source, read_documents, run_documents
@@ -66,20 +67,33 @@ def auc(positive: list[float], negative: list[float]) -> float:
     return float(mannwhitneyu(positive, negative).statistic) / (len(positive) * len(negative))
 
 
-def _fit(path: str, s: Settings):
-    import fasttext
-
+def _train_file(path: str, s: Settings, model_path: str) -> str | None:
+    """Train on ``path`` and save to ``model_path``; fastText's error message, if any."""
     try:
-        return fasttext.train_supervised(
+        model = fasttext.train_supervised(
             input=path, lr=s.lr, dim=s.dim, ws=s.ws, epoch=s.epoch, minCount=s.min_count,
             wordNgrams=s.word_ngrams, bucket=s.bucket, seed=s.seed, thread=1, verbose=0,
         )  # fmt: skip
     except RuntimeError as exc:
-        if "NaN" in str(exc):
-            raise TrainingError(
-                f"fastText diverged ({exc}): add training documents or lower --lr (now {s.lr})"
-            ) from None
-        raise TrainingError(f"fastText training failed: {exc}") from None
+        return str(exc)
+    model.save_model(model_path)
+    return None
+
+
+def _fit(path: str, s: Settings, model_path: str) -> None:
+    """fastText training in a fresh process: a second training in a process that trained
+    before can diverge where the first did not (seen under pytest), so every model comes
+    from a clean one, and the same inputs give the same bytes."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        error = pool.apply(_train_file, (path, s, model_path))
+    if error and "NaN" in error:
+        raise TrainingError(
+            f"fastText diverged ({error}): add training documents or lower --lr (now {s.lr})"
+        )
+    if error:
+        raise TrainingError(f"fastText training failed: {error}")
 
 
 def train_classifier(
@@ -111,16 +125,17 @@ def train_classifier(
     if s.balance:
         n = min(len(pos_train), len(neg_train))
         pos_train, neg_train = _by_hash(pos_train, s.seed)[:n], _by_hash(neg_train, s.seed)[:n]
-    lines = [f"{POSITIVE} {one_line(d, MAX_CHARS)}" for d in pos_train]
-    lines += [f"{NEGATIVE} {one_line(d, MAX_CHARS)}" for d in neg_train]
+    # A line with a label and no word would give fastText an empty average (NaN).
+    lines = [f"{POSITIVE} {x}" for d in pos_train if (x := one_line(d, MAX_CHARS))]
+    lines += [f"{NEGATIVE} {x}" for d in neg_train if (x := one_line(d, MAX_CHARS))]
     random.Random(s.seed).shuffle(lines)  # fastText's SGD reads the file in order
+    out = Path(absolute(output))
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "train.txt")
         Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        model = _fit(path, s)
-    out = Path(absolute(output))
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_model(str(out / "model.bin"))
+        _fit(path, s, str(out / "model.bin"))
+    model = fasttext.load_model(str(out / "model.bin"))  # not the cached one: it may be new
     held = None
     if pos_held and neg_held:
         held = auc([probability(model, d, POSITIVE) or 0.0 for d in pos_held],
