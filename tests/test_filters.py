@@ -64,20 +64,20 @@ def test_gopher_max_words():
 )
 def test_gopher_mean_word_length_boundary(word, expected):
     text = " ".join([word] * 60)
-    assert GopherQuality.signals(text, "en")["mean_word_length"] == len(word)
+    assert GopherQuality().signals(text, "en")["mean_word_length"] == len(word)
     assert reason(GopherQuality(min_stop_words=None), text) == expected
 
 
 def test_gopher_symbols_bullets_ellipsis_alpha_stopwords():
     base = numbered_words(80)
     hashes = base + " #" * 9  # 9 hashes over 89 tokens: just over 0.1
-    assert GopherQuality.signals(hashes, "en")["hash_ratio"] == pytest.approx(9 / 89)
+    assert GopherQuality().signals(hashes, "en")["hash_ratio"] == pytest.approx(9 / 89)
     assert reason(GopherQuality(), hashes) == "gopher_quality.hash_ratio_high"
     assert reason(GopherQuality(), base + " #" * 8) is None  # 8/88 < 0.1
     bullets = "\n".join([f"- {base}"] * 10)
     assert reason(GopherQuality(), bullets) == "gopher_quality.bullet_lines_high"
     nine_of_ten = "\n".join([f"- {base}"] * 9 + [base])  # exactly 0.9: kept
-    assert GopherQuality.signals(nine_of_ten, "en")["bullet_lines_ratio"] == 0.9
+    assert GopherQuality().signals(nine_of_ten, "en")["bullet_lines_ratio"] == 0.9
     assert reason(GopherQuality(), nine_of_ten) is None
     dots = "\n".join([base + " ..."] * 4 + [base] * 6)
     assert (
@@ -162,7 +162,7 @@ def test_cjk_is_judged_by_characters_not_spaces():
     zh = "城市图书馆在周末延长了开放时间，方便学生们学习。" * 4
     assert len(words("城市图书馆", "zh")) == 5
     assert len(words("城市图书馆", "en")) == 1  # as spaCy's English tokenizer
-    sig = GopherQuality.signals(zh, "zh")
+    sig = GopherQuality().signals(zh, "zh")
     assert sig["n_words"] == 4 * 22  # Han characters; the two punctuation marks are not words
     assert sig["mean_word_length"] is None and sig["n_stop_words"] is None
     assert reason(GopherQuality(), zh, "zh") is None
@@ -173,7 +173,7 @@ def test_cjk_is_judged_by_characters_not_spaces():
 
 def test_non_english_is_not_judged_by_english_stop_words():
     de = " ".join(["Die Stadtbibliothek hat ihre Öffnungszeiten am Wochenende verlängert."] * 8)
-    assert GopherQuality.signals(de, "de")["n_stop_words"] is None
+    assert GopherQuality().signals(de, "de")["n_stop_words"] is None
     assert reason(GopherQuality(), de, "de") is None
 
 
@@ -243,3 +243,10 @@ def test_rule_columns_decide_as_rules_do(spark):
         assert got == [rule.name if rule.fails(v) else None for v in values], rule
         checked += 1
     assert checked >= 20
+
+
+def test_stop_words_of_another_language_count():
+    """quality.gopher_quality.stop_words (FineWeb-2's lists): the language's own list."""
+    filt = GopherQuality(stop_words={"de": ("der", "und", "die")})
+    assert filt.signals("der Hund und die Katze", "de")["n_stop_words"] == 3
+    assert filt.signals("der Hund und die Katze", "fr")["n_stop_words"] is None
