@@ -9,6 +9,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from curate.classifier.model import column
 from curate.config import FILTERS, Config
 from curate.langid import resolved_languages
 from curate.mixture.shards import count_tokens
@@ -91,7 +92,8 @@ def _classifiers(reached: DataFrame, cfg: Config, cutoffs: dict[str, dict]) -> d
     keep_top_fraction cut-off (the caption lists every language's)."""
     out = {}
     for c in cfg.quality.classifiers:
-        name, reason = f"classifier_{c.name}", f"classifier_{c.name}.low_score"
+        name = column(c)
+        reason = f"{name}.low_score"
         cuts = cutoffs.get(c.name, {}).get("cutoffs", {})
         mark = c.min_score if c.min_score is not None else next(iter(cuts.values()), None)
         gone = F.coalesce(F.col("filter_reason") == reason, F.lit(False))

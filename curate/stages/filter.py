@@ -7,6 +7,7 @@ from typing import Any
 
 from pyspark.sql import functions as F
 
+from curate.classifier.model import column
 from curate.guard import error_examples
 from curate.percentiles import tokens
 from curate.quality import ANNOTATE_ERROR, Cutoffs, classifier_columns, flag, run_cutoffs
@@ -54,7 +55,7 @@ def _report(cfg: Any, rows: list, n: int, cut: Cutoffs, buckets: list) -> dict[s
     if cfg.quality.classifiers:
         report["classifiers"] = {}
         for c in cfg.quality.classifiers:
-            missing = _unscored(rows, f"classifier_{c.name}")
+            missing = _unscored(rows, column(c))
             report["classifiers"][c.name] = {
                 "scored": n - sum(missing.values()),
                 "unscored_by_language": missing,
