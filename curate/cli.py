@@ -176,12 +176,29 @@ def _manifest_uri(given: str) -> str:
     return uri if uri.endswith(".json") else storage.join(uri, "manifest.json")
 
 
+def _rehydration(given: str, parent: dict) -> dict[int, int] | None:
+    from curate.mixture import rehydration
+    from curate.mixture.manifest import rehydration_table
+
+    if given == "keep":
+        return rehydration_table(parent)
+    if given == "none":
+        return None
+    try:
+        value = given if given == "fineweb2" else json.loads(given)
+        return rehydration.resolve(MixtureConfig(rehydration=value).rehydration)
+    except ValueError as exc:  # not JSON, or not a table (pydantic's errors are ValueErrors)
+        detail = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+        raise ConfigError(f"--rehydration {given!r}: {detail}") from None
+
+
 def _mix(args: argparse.Namespace) -> int:
     from curate.mixture.manifest import load_manifest, remix
     from curate.mixture.weights import Weighting
 
     source = _manifest_uri(args.output_dir)
-    domains = sorted(load_manifest(source)["domains"])
+    first = load_manifest(source)
+    domains = sorted(first["domains"])
     manual = {}
     for item in args.weight:
         domain, _, value = item.partition("=")
@@ -198,8 +215,9 @@ def _mix(args: argparse.Namespace) -> int:
             f"(given: {', '.join(sorted(manual)) or 'none'})"
         )
     weighting = Weighting(
-        args.method, args.budget_tokens, args.max_epochs, args.on_exceed, args.alpha, manual
-    )
+        args.method, args.budget_tokens, args.max_epochs, args.on_exceed, args.alpha, manual,
+        _rehydration(args.rehydration, first["mixture"]),
+    )  # fmt: skip
     target, manifest = remix(source, weighting, args.output)
     print(inspect_table(manifest))
     print(f"manifest written to {target} (parent {manifest['parent']['id'][:12]})")
@@ -350,6 +368,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=_MIX.alpha,
         help=f"temperature: q ~ p ** alpha (default {_MIX.alpha})",
+    )
+    p.add_argument(
+        "--rehydration",
+        default="keep",
+        help="copies by duplicate-cluster size: keep (the source manifest's, default), none, "
+        'fineweb2, or a table as JSON, e.g. \'{"1": 1, "2": 2, "100": 8}\'',
     )
     p.add_argument(
         "--weight",

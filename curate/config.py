@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     ValidationError,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -419,6 +420,19 @@ class MixtureConfig(_Strict):
     budget_tokens: int | None = Field(default=None, ge=1)  # default: every token once
     max_epochs: float = Field(default=4.0, gt=0)
     on_exceed: Literal["error", "cap"] = "cap"
+    # Rehydration (FineWeb-2): {cluster size: copies} or "fineweb2" for its weights
+    # {1: 1, 2: 2, 3: 3, 5: 5, 100: 8, 1000: 1}; None: every document once.
+    rehydration: Literal["fineweb2"] | dict[int, int] | None = None
+
+    @field_validator("rehydration")
+    @classmethod
+    def _check_rehydration(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            if 1 not in v or min(v) < 1:
+                raise ValueError(f"{v}: the sizes must start at 1 (a document without copies)")
+            if min(v.values()) < 1:
+                raise ValueError(f"{v}: copies must be at least 1")
+        return v
 
 
 class Config(_Strict):
@@ -549,7 +563,9 @@ def _path_slots(cfg: Config) -> list[tuple[Any, str]]:
     attribute, or a dict and key."""
     sections = [getattr(cfg.quality, name) for name in FILTERS]
     fields = [(sec, n) for sec in sections for n in type(sec).model_fields]
-    slots: list[tuple[Any, str]] = [(sec, n) for sec, n in fields if n.endswith("_file")]
+    slots: list[tuple[Any, str]] = [(s, n) for s, n in fields if n.endswith(("_file", "_dir"))]
+    per_language = [getattr(s, n) for s, n in fields if n.endswith("_files")]
+    slots += [(files, lang) for files in per_language for lang in files]
     slots += [(cfg.perplexity.models, lang) for lang in cfg.perplexity.models]
     slots += [(source, "path") for source in [*cfg.decontam.benchmarks, *cfg.mixture.sources]]
     slots += [(cfg.mixture.tokenizer, "path"), (cfg.language, "model")]

@@ -26,7 +26,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from curate import storage
-from curate.mixture.manifest import load_manifest
+from curate.mixture import rehydration
+from curate.mixture.manifest import load_manifest, rehydration_table
 from curate.storage import join, use
 
 try:  # torch is optional: the dataset also works as a plain iterable
@@ -67,17 +68,23 @@ def schedule(weights: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
 class _DomainStream:
     """One domain's endless token stream: epochs of shuffled row groups and documents."""
 
-    def __init__(self, name: str, info: dict, base: str, seed: int, eos: int, seq_len: int):
+    def __init__(
+        self, name: str, info: dict, base: str, seed: int, eos: int, seq_len: int,
+        copies: dict[int, int] | None = None,
+    ):  # fmt: skip
         self.name, self.seed, self.eos, self.seq_len = name, seed, eos, seq_len
+        self.copies = copies
         self.groups = [
-            (join(base, shard["path"]), shard["sha256"], i, g["rows"], g["tokens"])
+            (join(base, shard["path"]), shard["sha256"], i, g["rows"], g["clusters"])
             for shard in info["shards"]
             for i, g in enumerate(shard["row_groups"])
             if g["rows"]
         ]
-        sizes = np.array([rows + tokens for _, _, _, rows, tokens in self.groups], np.int64)
-        self.sizes = sizes
-        self.epoch_tokens = int(sizes.sum())
+        # A row group's share of an epoch: its documents (one EOS each) and tokens, each
+        # document times its rehydration copies.
+        sizes = [sum(rehydration.epoch_size(copies, clusters)) for *_, clusters in self.groups]
+        self.sizes = np.array(sizes, np.int64)
+        self.epoch_tokens = int(self.sizes.sum())
         # Row-group order and start offsets of the current epoch (sequences move forward).
         self._current: tuple[int, np.ndarray, np.ndarray] | None = None
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
@@ -102,15 +109,20 @@ class _DomainStream:
         return self._files[uri]
 
     def _group_tokens(self, epoch: int, g: int) -> np.ndarray:
-        """Row group g's documents in this epoch's order, EOS after each."""
+        """Row group g's documents (each as often as its rehydration copies) in this
+        epoch's order, EOS after each."""
         key = (epoch, g)
         if key not in self._cache:
             path, sha256, index, rows, _ = self.groups[g]
-            column = self._open(path, sha256).read_row_group(index, columns=["tokens"]).column(0)
-            column = column.combine_chunks()
+            group = self._open(path, sha256).read_row_group(
+                index, columns=["tokens", "duplicate_count"]
+            )
+            column = group.column("tokens").combine_chunks()
             values = column.values.to_numpy(zero_copy_only=False)
             offsets = column.offsets.to_numpy()
-            perm = _rng(self.seed, self.name, epoch, g).permutation(rows)
+            sizes = group.column("duplicate_count").to_numpy(zero_copy_only=False)
+            docs = np.repeat(np.arange(rows), rehydration.copies(self.copies, sizes))
+            perm = _rng(self.seed, self.name, epoch, g).permutation(docs)
             lengths = np.diff(offsets)[perm] + 1
             out = np.full(int(lengths.sum()), self.eos, dtype=np.int32)
             starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -199,7 +211,10 @@ class MixtureDataset(_Base):
             eos = self.manifest["tokenizer"]["eos_id"]
             info = self.manifest["domains"][domain]
             base = storage.parent(self.path)
-            self._streams[domain] = _DomainStream(domain, info, base, self.seed, eos, self.seq_len)
+            copies = rehydration_table(self.manifest["mixture"])
+            self._streams[domain] = _DomainStream(
+                domain, info, base, self.seed, eos, self.seq_len, copies
+            )
         return self._streams[domain]
 
     def worker_batches(self, worker: int, num_workers: int) -> Iterator[range]:

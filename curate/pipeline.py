@@ -18,6 +18,7 @@ from curate.config import Config, ConfigError
 from curate.dedup.scheme import check_against
 from curate.inputs import resolve_inputs
 from curate.langid import resolved_languages
+from curate.lists import check_lists
 from curate.mixture.manifest import write_manifest
 from curate.perplexity.model import check_models
 from curate.quality import annotate_params, thresholds
@@ -61,6 +62,7 @@ def check(cfg: Config, st: Storage, source: str, from_stage: str | None) -> list
         )
     st.check_writable(out, "output.dir")
     check_models(cfg.perplexity)
+    check_lists(cfg, st)
     for c in cfg.quality.classifiers:
         check_classifier(c)
     if cfg.language.enabled:

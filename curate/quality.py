@@ -25,11 +25,11 @@ from curate.classifier.model import column
 from curate.classifier.model import scores as classifier_scores
 from curate.config import FILTERS, Config, LanguageConfig, PerplexityConfig
 from curate.langid import load_model, predict, resolved_languages
+from curate.lists import filter_fields
 from curate.perplexity.buckets import bucket_column, resolve_cutoffs
 from curate.perplexity.model import load_model as load_lm
 from curate.storage import Storage, sha256
 from filters.rules import Rule
-from filters.url import parse_list
 
 _ARROW = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
 _SPARK = {"int64": "bigint", "float64": "double", "bool": "boolean"}
@@ -63,17 +63,9 @@ def annotated_schema(base: pa.Schema, cfg: Config) -> pa.Schema:
 
 def all_filters(cfg: Config, st: Storage) -> dict[str, Any]:
     """Every filter, enabled or not: signals are computed for all, so enabling one later
-    needs no new annotate run. List files named by a filter's ``*_file`` fields are read
-    here, through the storage layer, and merged into the list field of the same name."""
-    out = {}
-    for name, cls in FILTERS.items():
-        fields = getattr(cfg.quality, name).model_dump()
-        for key, path in list(fields.items()):
-            if key.endswith("_file") and path:
-                listed = key.removesuffix("_file")
-                fields[listed] = (*fields[listed], *parse_list(st.read_text(path)))
-        out[name] = cls(**fields)
-    return out
+    needs no new annotate run. The list files its settings name are merged in here
+    (curate.lists)."""
+    return {name: cls(**filter_fields(cfg, st, name)) for name, cls in FILTERS.items()}
 
 
 def annotate_params(cfg: Config) -> dict[str, Any]:

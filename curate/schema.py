@@ -27,10 +27,12 @@ RECORD_COLUMNS = [
     "repaired_chars",
 ]
 DOCUMENT_COLUMNS = [*RECORD_COLUMNS, *SIGNAL_COLUMNS, "quality_bucket"]
-# Published documents: after dedup (characters cut as repeated lines), PII scrubbing
+# Published documents: after dedup (characters cut as repeated lines, cluster size), PII scrubbing
 # (entities replaced, per entity) and decontamination (benchmarks matched, remove mode).
 LATE_COLUMNS = {
     "line_chars_removed": "int",
+    # A kept document's duplicate cluster: itself + the documents removed as its copies.
+    "duplicate_count": "int",
     "pii_counts": "array<struct<entity:string,count:int>>",
     "contamination": "array<string>",
 }

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from typing import Any, ClassVar
 
 from filters.rules import Fraction, Rule, max_rule
 
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # the model's TfidfVectorizer token_pattern
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
+# Words or line breaks, in one pass for both signals. The model's vocabulary holds its
+# TfidfVectorizer's \b\w\w+\b tokens: those are these words of two or more characters
+# (a greedy run starts and ends at a boundary); a single letter is not in it.
+_WORD_OR_BREAK = re.compile(r"\w+|\n")
+_BREAK = -2
+
+
+def tokenize(lines: list[str]) -> list[str]:
+    """The lines' lower-cased words, with "\n" between one line's and the next's."""
+    return _WORD_OR_BREAK.findall("\n".join(lines).lower())
 
 
 class _Linear:
@@ -22,22 +31,23 @@ class _Linear:
     def __init__(self, index: dict[str, int], idf, weights, intercepts, a, b) -> None:
         self.index, self.idf, self.weights = index, idf, weights  # weights: (k, vocabulary)
         self.intercepts, self.a, self.b = intercepts, a, b
+        self._lookup = {**index, "\n": _BREAK}.get
 
     def probabilities(self, lines: list[str]):
+        return self.of_tokens(tokenize(lines), len(lines))
+
+    def of_tokens(self, tokens: list[str], n: int):
+        """Each of ``n`` lines' probability from tokenize()'s tokens (the lines hold no
+        line breaks of their own, so each "\n" opens the next); ids looked up in C."""
         import numpy as np
 
-        line_of, term = [], []
-        for i, line in enumerate(lines):
-            for token in _TOKEN.findall(line.lower()):
-                t = self.index.get(token)
-                if t is not None:
-                    line_of.append(i)
-                    term.append(t)
-        n = len(lines)
+        ids = np.fromiter(map(self._lookup, tokens, repeat(-1)), np.int64, len(tokens))
+        line = np.cumsum(ids == _BREAK)
+        known = ids >= 0
+        line_of, term = line[known], ids[known]
         dots = np.zeros((len(self.intercepts), n))
-        if term:
-            keys, counts = np.unique(np.array(line_of) * len(self.idf) + np.array(term),
-                                     return_counts=True)  # fmt: skip
+        if len(term):
+            keys, counts = np.unique(line_of * len(self.idf) + term, return_counts=True)
             rows, cols = np.divmod(keys, len(self.idf))
             x = counts * self.idf[cols]
             norm = np.sqrt(np.bincount(rows, x * x, minlength=n))
@@ -75,6 +85,26 @@ def default_words() -> tuple[str, ...]:
     return tuple(w.strip().lower() for w in text.read_text().splitlines() if w.strip())
 
 
+class _WordList:
+    """Entries split into words as the text is ("gang-bang" is the phrase "gang bang"):
+    single words are a set look-up per word, phrases are counted in the joined words of
+    documents that hold all of a phrase's words."""
+
+    def __init__(self, entries: tuple[str, ...]) -> None:
+        split = [tuple(_WORD_OR_BREAK.findall(e.lower())) for e in entries]
+        self.singles = frozenset(w[0] for w in split if len(w) == 1)
+        self.phrases = tuple(sorted({w for w in split if len(w) > 1}))
+
+    def hits(self, words: list[str]) -> int:
+        n = sum(map(self.singles.__contains__, words))
+        if self.phrases:
+            present = set(words)
+            joined = f" {' '.join(words)} "
+            n += sum(joined.count(f" {' '.join(p)} ") for p in self.phrases
+                     if present.issuperset(p))  # fmt: skip
+        return n
+
+
 @dataclass(frozen=True)
 class Toxicity:
     name: ClassVar[str] = "toxicity"
@@ -83,7 +113,13 @@ class Toxicity:
         "max_line_probability": "float64",
         "flagged_words_ratio": "float64",
     }
-    ANNOTATE_FIELDS: ClassVar[tuple[str, ...]] = ("line_probability", "words", "words_file")
+    ANNOTATE_FIELDS: ClassVar[tuple[str, ...]] = (
+        "line_probability",
+        "words",
+        "words_file",
+        "language_words",
+        "language_words_files",
+    )
 
     enabled: bool = True
     # A line is flagged when the model gives it at least this probability (its predict()).
@@ -98,30 +134,37 @@ class Toxicity:
     # merged in by the annotate stage.
     words: tuple[str, ...] = ()
     words_file: str | None = None
+    # One language's own list ({fr: [...]}, or list files {fr: path}), used for that
+    # language instead of the one above.
+    language_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    language_words_files: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        listed = self.words or default_words()
-        object.__setattr__(self, "_english_only", not self.words)
-        singles = frozenset(w for w in listed if " " not in w)
-        phrases = tuple(w for w in listed if " " in w)
-        object.__setattr__(self, "_singles", singles)
-        object.__setattr__(self, "_phrases", phrases)
+        lists = {lang: _WordList(words) for lang, words in self.language_words.items()}
+        if self.words:
+            default = _WordList(self.words)
+        else:
+            default = None
+            lists.setdefault("en", _WordList(default_words()))
+            lists.setdefault(None, lists["en"])  # no language found: read as English
+        object.__setattr__(self, "_lists", lists)
+        object.__setattr__(self, "_default", default)
 
     def signals(self, text: str, language: str | None) -> dict[str, Any]:
-        """The model and the default list are English: other languages get the word-list
-        signal only from a list of the user's."""
+        """The model is English: other languages get the word-list signal only, and only
+        from a list of the user's."""
         out: dict[str, Any] = dict.fromkeys(self.SIGNALS)
-        english = language in (None, "en")
-        words = _WORD.findall(text.lower()) if english or not self._english_only else []
-        if words:
-            hits = sum(w in self._singles for w in words)
-            if self._phrases:
-                joined = " ".join(words)
-                hits += sum(joined.count(p) for p in self._phrases)
-            out["flagged_words_ratio"] = hits / len(words)
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        if lines and english:
-            probs = load_model().probabilities(lines)
+        listed = self._lists.get(language, self._default)
+        model = language in (None, "en")
+        lines = [ln for ln in text.splitlines() if ln.strip()] if listed or model else []
+        if not lines:
+            return out
+        tokens = tokenize(lines)
+        n_words = len(tokens) - (len(lines) - 1)
+        if listed and n_words:
+            out["flagged_words_ratio"] = listed.hits(tokens) / n_words
+        if model:
+            probs = load_model().of_tokens(tokens, len(lines))
             out["flagged_lines_frac"] = float((probs >= self.line_probability).mean())
             out["max_line_probability"] = float(probs.max())
         return out

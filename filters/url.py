@@ -27,6 +27,8 @@ class UrlFilter:
         "blocked_domains_file",
         "blocked_words",
         "blocked_words_file",
+        "ut1_dir",
+        "ut1_categories",
     )
 
     enabled: bool = True
@@ -38,6 +40,11 @@ class UrlFilter:
     # Whole words of the URL (host and path split on non-alphanumerics).
     blocked_words: tuple[str, ...] = ()
     blocked_words_file: str | None = None
+    # A copy of the UT1 blacklists (dsi.ut-capitole.fr/blacklists, <category>/domains), as
+    # FineWeb's URL filter uses it; the domains of ut1_categories are merged into
+    # blocked_domains by the annotate stage. FineWeb blocks the adult category.
+    ut1_dir: str | None = None
+    ut1_categories: tuple[str, ...] = ("adult",)
     max_blocked_words: Count | None = 0
 
     def __post_init__(self) -> None:

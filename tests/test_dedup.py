@@ -145,6 +145,7 @@ def test_dedup_deterministic_across_partitioning(spark, demo_crawl, demo_run, tm
     assert a.equals(b)
 
 
+@pytest.mark.slow
 def test_dedup_against_an_earlier_run(spark, demo_crawl, demo_run, tmp_path):
     _, earlier = demo_run
     stats = run(demo_config(demo_crawl, tmp_path, [f"dedup.against=['{earlier}']"]), spark=spark)
@@ -237,3 +238,28 @@ def test_dedup_against_refuses_signatures_made_otherwise(tmp_path):
         check_against(cfg, st)
     st.write_json(keys, key_scheme(DedupConfig()))
     check_against(cfg, st)
+
+
+def test_duplicate_count_is_the_cluster(demo_run):
+    """A kept document's duplicate_count is itself plus every document removed as its
+    duplicate, through chains of URL, exact and near steps; removed ones have none."""
+    from collections import Counter
+
+    _, out = demo_run
+    rows = pq.read_table(out / "stages" / "dedup" / "documents",
+                         columns=["id", "filter_reason", "duplicate_of",
+                                  "duplicate_count"]).to_pylist()  # fmt: skip
+    parent = {r["id"]: r["duplicate_of"] for r in rows if r["duplicate_of"]}
+
+    def root(i: str) -> str:
+        while i in parent:
+            i = parent[i]
+        return i
+
+    cluster = Counter(root(i) for i in parent)
+    kept = [r for r in rows if r["filter_reason"] is None]
+    assert [r["duplicate_count"] for r in kept] == [1 + cluster[r["id"]] for r in kept]
+    assert max(r["duplicate_count"] for r in kept) > 1
+    assert all(r["duplicate_count"] is None for r in rows if r["filter_reason"])
+    published = pq.read_table(out / "documents", columns=["duplicate_count"])
+    assert published["duplicate_count"].null_count == 0

@@ -250,3 +250,34 @@ def test_stop_words_of_another_language_count():
     filt = GopherQuality(stop_words={"de": ("der", "und", "die")})
     assert filt.signals("der Hund und die Katze", "de")["n_stop_words"] == 3
     assert filt.signals("der Hund und die Katze", "fr")["n_stop_words"] is None
+
+
+def test_ut1_categories(tmp_path):
+    """A UT1-shaped tree: the chosen categories' domains are blocked, the others not; a
+    category the copy lacks fails before Spark, naming the ones it has."""
+    from curate.config import Config, ConfigError
+    from curate.lists import check_lists
+    from curate.quality import all_filters
+    from curate.storage import use
+
+    for category, domain in (("adult", "adult.example"), ("gambling", "bets.example"),
+                             ("phishing", "fish.example")):  # fmt: skip
+        (tmp_path / category).mkdir()
+        (tmp_path / category / "domains").write_text(f"{domain}\n")
+    (tmp_path / "adult" / "urls").write_text("other.example/page\n")
+
+    def config(categories):
+        url = {"ut1_dir": str(tmp_path), "ut1_categories": categories}
+        return Config.model_validate(
+            {"input": {"paths": ["-"]}, "output": {"dir": "-"}, "quality": {"url_filter": url}}
+        )
+
+    cfg = config(["adult", "gambling"])
+    check_lists(cfg, use(None))
+    filt = all_filters(cfg, use(None))["url_filter"]
+    urls = ("https://www.adult.example/", "http://bets.example/x", "https://fish.example/")
+    assert [filt.signals(u)["blocked_domain"] for u in urls] == [True, True, False]
+    assert UrlFilter().ut1_categories == ("adult",)  # FineWeb's choice
+    with pytest.raises(ConfigError, match="has: adult, gambling, phishing") as err:
+        check_lists(config(["malware"]), use(None))
+    assert "malware" in str(err.value)

@@ -8,6 +8,7 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -202,6 +203,7 @@ def test_filter_removes_annotate_errors_with_their_message(spark, tmp_path):
     assert result.stats.examples == {"annotate_error": ["ZeroDivisionError: injected"]}
 
 
+@pytest.mark.slow
 def test_hostile_records_do_not_stop_the_job(spark, demo_crawl, demo_run, tmp_path):
     """The two records that used to kill the job, in a file beside the demo crawl's: a
     4 MB page of one long "word" (its perplexity overflowed a float) and a malformed IPv6

@@ -80,6 +80,7 @@ def test_annotate_batch_adds_signals_and_drops_nothing(demo_crawl, tmp_path):
     assert out[1]["fineweb"]["n_lines"] == 0
 
 
+@pytest.mark.slow
 def test_refilter_matches_a_fresh_run(spark, demo_crawl, demo_run, tmp_path):
     """New thresholds, a new classifier cut-off among them: filter onwards reruns, and
     gives what a fresh run gives."""

@@ -14,6 +14,7 @@ from curate.config import ConfigError, TokenizerConfig
 from curate.loader import MixtureDataset, ShardError, schedule
 from curate.mixture.domains import host_regex
 from curate.mixture.manifest import load_manifest, remix, validate
+from curate.mixture.rehydration import FINEWEB2, copies, epoch_size
 from curate.mixture.weights import MixtureError, Weighting, plan, temperature, unimax
 from curate.tokenize import decoder, load_tokenizer
 
@@ -279,3 +280,43 @@ def test_decoder_from_the_manifest(demo_run):
     ends = [i for i, t in enumerate(ids) if t == enc.eot_token]
     doc = ids[ends[0] + 1 : ends[1]]
     assert enc.encode_ordinary(enc.decode(doc)) == doc
+
+
+def test_rehydration_weights_by_hand():
+    """FineWeb-2's table: a cluster of size s gets the copies of the largest size <= s."""
+    sizes = [1, 2, 3, 4, 5, 50, 99, 100, 999, 1000, 5000]
+    assert copies(FINEWEB2, np.array(sizes)).tolist() == [1, 2, 3, 3, 5, 5, 5, 8, 8, 1, 1]
+    assert copies(None, np.array(sizes)).tolist() == [1] * len(sizes)
+    # Row-group rows [size, documents, tokens]: 2 x 1 copy, 3 x 2 copies, 1 x 8 copies.
+    assert epoch_size(FINEWEB2, [[1, 2, 10], [2, 3, 30], [150, 1, 5]]) == (16, 110)
+
+
+def test_rehydrated_manifest_and_loader(demo_run, tmp_path):
+    """Shards carry each document's cluster size; a rehydrated manifest's epoch holds each
+    document times its copies, in its tokens, its weights and the loader's stream."""
+    _, out = demo_run
+    table = {1: 1, 2: 3, 3: 5}
+    (tmp_path / "shards").symlink_to(out / "shards")  # shard paths are relative
+    target, child = remix(out / "manifest.json", Weighting(rehydration=table),
+                          tmp_path / "rehydrated.json")  # fmt: skip
+    assert child["mixture"]["rehydration"] == [[1, 1], [2, 3], [3, 5]]
+    ds = MixtureDataset(target, seq_len=64)
+    repeated = False
+    for domain, info in child["domains"].items():
+        expected_tokens = expected_docs = 0
+        for shard in info["shards"]:
+            rows = pq.read_table(out / shard["path"], columns=["n_tokens", "duplicate_count"])
+            c = copies(table, rows["duplicate_count"].to_numpy())
+            expected_tokens += int((c * rows["n_tokens"].to_numpy()).sum())
+            expected_docs += int(c.sum())
+            repeated |= bool((c > 1).any())
+        assert child["mixture"]["epoch_tokens"][domain] == expected_tokens
+        stream = ds._stream(domain)
+        assert stream.epoch_tokens == expected_tokens + expected_docs  # one EOS a copy
+        eos = ds.manifest["tokenizer"]["eos_id"]
+        whole = np.concatenate([stream._group_tokens(0, g) for g in range(len(stream.groups))])
+        assert len(whole) == stream.epoch_tokens and int((whole == eos).sum()) >= expected_docs
+    assert repeated  # the demo has near-duplicate clusters
+    plain = load_manifest(out / "manifest.json")["mixture"]
+    assert plain["rehydration"] is None
+    assert plain["epoch_tokens"] == {d: i["tokens"] for d, i in child["domains"].items()}

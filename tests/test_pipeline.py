@@ -166,6 +166,7 @@ def test_accounting_check_catches_mismatch():
         check_accounting([StageStats("a", 4, 3, {"x": 1})], 2)
 
 
+@pytest.mark.slow
 def test_adding_a_stage_is_one_module_and_one_entry(spark, demo_crawl, demo_run, tmp_path):
     """README "Adding a stage": the worked example, inserted into STAGES after dedup, runs
     through `curate filter`; stats.json, the funnel, removed/ and accounting pick it up."""

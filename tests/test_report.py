@@ -39,7 +39,7 @@ def test_report_links_every_figure(demo_run):
     page.feed((out / "report" / "index.html").read_text())
     assert page.headings == [
         "Funnel", "Records that did not become documents", "Removals per rule",
-        "Quality signals and thresholds", "Languages", "Removals per language",
+        "Quality signals and thresholds", "Removed samples", "Languages", "Removals per language",
         "Perplexity", "Quality buckets", "Near-duplicate clusters", "PII replaced per entity",
         "Benchmark items found", "Mixture",
     ]  # fmt: skip
@@ -90,6 +90,20 @@ def test_report_red_is_each_rules_removals(demo_run):
     # The URL word list removes nothing on the demo: no red at all there.
     assert sum(data["signals"]["url_filter.blocked_words"]["removed"]) == 0
     assert "extract" in data["removals"]  # shown as a table of record reasons, not bars
+
+
+def test_report_samples_are_removed_documents(demo_run):
+    """Each rule's samples are documents that rule removed, the lowest ids first."""
+    stats, out = demo_run
+    data = json.loads((out / "report" / "data.json").read_text())["data"]
+    table = pq.read_table(out / "stages" / "filter" / "documents",
+                          columns=["id", "url", "text", "filter_reason"]).to_pylist()  # fmt: skip
+    removed = {r: n for step in stats["funnel"] for r, n in step["removed"].items()}
+    assert data["samples"] and set(data["samples"]) <= set(removed)
+    for reason, samples in data["samples"].items():
+        gone = sorted((d for d in table if d["filter_reason"] == reason), key=lambda d: d["id"])
+        assert len(samples) == min(3, len(gone))
+        assert samples == [{"url": d["url"], "text": d["text"][:300]} for d in gone[:3]]
 
 
 def test_report_screenshot_in_chromium(demo_run, tmp_path):

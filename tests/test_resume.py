@@ -85,6 +85,7 @@ def test_resume_after_kill_redoes_only_unfinished_work(resumed, demo_run):
     assert _counts(stats) == _counts(demo_run[0])
 
 
+@pytest.mark.slow
 def test_reruns_redo_exactly_what_changed(resumed, spark, demo_crawl, demo_run):
     cfg, _, _ = resumed
     out = Path(cfg.output.dir)
@@ -110,6 +111,7 @@ def test_reruns_redo_exactly_what_changed(resumed, spark, demo_crawl, demo_run):
     assert_same_output(out, demo_run[1])
 
 
+@pytest.mark.slow
 def test_kills_at_each_stage_boundary_resume_to_the_same_bytes(
     spark, demo_crawl, demo_run, tmp_path
 ):

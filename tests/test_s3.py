@@ -117,6 +117,7 @@ def _demo_args(demo_crawl: Path, s3, out: str) -> list[str]:
             "--set", "spark.master=local[2]", "--set", "spark.progress=false"]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_kill_and_resume_on_s3(s3_run, s3, demo_crawl, demo_run, tmp_path):
     """SIGKILL once the first WARC's part is committed; the rerun redoes none of the
     committed parts and gives the same output."""
@@ -197,6 +198,7 @@ def test_bad_endpoint_bucket_or_credentials_fail_before_spark(s3, demo_crawl):
         auth.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_write_failure_mid_run_names_the_uri_and_the_rerun_resumes(s3, demo_crawl, demo_run):
     """The endpoint goes away after extract: the run fails naming an s3:// URI; once it is
     back, the rerun reuses extract and finishes with the same output."""

@@ -50,6 +50,7 @@ def _submit(
     )
 
 
+@pytest.mark.slow
 def test_spark_submit_from_another_folder_makes_the_same_data(demo_crawl, demo_run, tmp_path):
     """`make demo`'s config with its relative paths, run from a copy of the project in
     another folder (as another clone would be): the same manifest id, shard bytes and

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from curate.config import Config
+from curate.config import Config, ConfigError
 from filters.rules import first_failure
 from filters.toxicity import Toxicity, load_model
 from tests.conftest import ROOT
@@ -82,3 +82,24 @@ def test_toxicity_offline():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) > 0.5
+
+
+def test_language_lists(tmp_path):
+    """A language's own list file counts for that language only; English keeps the
+    default list; other languages get no word signal."""
+    from curate.lists import check_lists
+    from curate.quality import all_filters
+    from curate.storage import use
+
+    (tmp_path / "fr.txt").write_text("merde\nputain de\n")
+    tox = {"toxicity": {"language_words_files": {"fr": str(tmp_path / "fr.txt")}}}
+    cfg = Config.model_validate({"input": {"paths": ["-"]}, "output": {"dir": "-"},
+                                 "quality": tox})  # fmt: skip
+    check_lists(cfg, use(None))
+    filt = all_filters(cfg, use(None))["toxicity"]
+    assert filt.signals("merde alors, putain de temps", "fr")["flagged_words_ratio"] == 0.4
+    assert filt.signals("merde alors", "de")["flagged_words_ratio"] is None
+    assert filt.signals("damn " + "word " * 9, "en")["flagged_words_ratio"] == 0.1
+    (tmp_path / "fr.txt").unlink()
+    with pytest.raises(ConfigError, match=r"language_words_files\.fr: no list file"):
+        check_lists(cfg, use(None))

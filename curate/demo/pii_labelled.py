@@ -37,6 +37,13 @@ _TEMPLATES = {
         "Call us on {v} during office hours.",
         "Phone: {v}",
         "Bookings by telephone at {v}, Monday to Friday.",
+        "Tel. {v}",
+        "Call our office at {v} for details.",
+        "Fax {v} (24 hours).",
+        "Mobile / WhatsApp: {v}",
+        "Téléphone : {v} du lundi au vendredi.",
+        "Telefon: {v} (Montag bis Freitag).",
+        "Para reservas, llame al {v}.",
     ],
     "IP_ADDRESS": [
         "Requests came from {v} all night.",
@@ -83,6 +90,9 @@ _NEGATIVES = [
     "Tonight {a} Park Avenue shows a new play.",
     "The Model {a} Drive unit and version {b}.{c} Street map were updated.",
     "Table {a} Road Traffic counts rose in {y}.",
+    # Numbers after a phone word that are not phone numbers.
+    "Phone sales 2019-2023 rose by a third.",
+    "Call version {a}.{b}.{c} of the library from your code.",
 ]
 
 
@@ -102,6 +112,11 @@ def _email(rng: random.Random) -> str:
 
 
 def _phone(rng: random.Random) -> str:
+    """A valid number of a supported region, or (one in three) a number written as a phone
+    number that libphonenumber does not accept (an unassigned US area code, a short
+    national number): in phone context, still a phone number."""
+    if rng.random() < 1 / 3:
+        return _unassigned_phone(rng)
     region = rng.choice(["US", "GB", "DE", "FR", "CA", "AU"])
     example = phonenumbers.example_number(region)
     national = str(example.national_number)
@@ -114,6 +129,17 @@ def _phone(rng: random.Random) -> str:
         [phonenumbers.PhoneNumberFormat.INTERNATIONAL, phonenumbers.PhoneNumberFormat.NATIONAL]
     )
     return phonenumbers.format_number(number, fmt)
+
+
+def _unassigned_phone(rng: random.Random) -> str:
+    while True:
+        d = "".join(rng.choice("0123456789") for _ in range(7))
+        area = rng.choice([275, 286, 335, 378, 486, 522, 576, 624, 728, 837])
+        text = rng.choice([f"{area}-{d[:3]}-{d[3:]}", f"({area}) {d[:3]}-{d[3:]}",
+                           f"+1 {area} {d[:3]} {d[3:]}", f"{area}.{d[:3]}.{d[3:]}",
+                           f"+1-{area}-{d[:3]}-{d[3:]}"])  # fmt: skip
+        if not phonenumbers.is_valid_number(phonenumbers.parse(text, "US")):
+            return text
 
 
 def _ip(rng: random.Random) -> str:

@@ -11,10 +11,11 @@ from typing import Any
 
 from curate import __version__
 from curate.config import MixtureConfig
+from curate.mixture import rehydration
 from curate.mixture.weights import Weighting, plan
 from curate.storage import Storage, join, parent, use
 
-SCHEMA_VERSION = 2  # 2: tokenizer.kind
+SCHEMA_VERSION = 3  # 2: tokenizer.kind; 3: row_groups[].clusters, mixture.rehydration
 SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
 
 
@@ -40,12 +41,28 @@ def manifest_id(manifest: dict[str, Any]) -> str:
 
 def weighting(cfg: MixtureConfig) -> Weighting:
     return Weighting(
-        cfg.method, cfg.budget_tokens, cfg.max_epochs, cfg.on_exceed, cfg.alpha, cfg.weights
-    )
+        cfg.method, cfg.budget_tokens, cfg.max_epochs, cfg.on_exceed, cfg.alpha, cfg.weights,
+        rehydration.resolve(cfg.rehydration),
+    )  # fmt: skip
+
+
+def epoch_tokens(info: dict[str, Any], weights: dict[int, int] | None) -> int:
+    """Tokens of one pass over a domain: each document times its rehydration copies."""
+    groups = [g for shard in info["shards"] for g in shard["row_groups"]]
+    return sum(rehydration.epoch_size(weights, g["clusters"])[1] for g in groups)
+
+
+def rehydration_table(mixture: dict[str, Any]) -> dict[int, int] | None:
+    """A manifest's rehydration weights ([[size, copies], ...] in JSON) as a dict."""
+    pairs = mixture.get("rehydration")
+    return {int(k): int(v) for k, v in pairs} if pairs else None
 
 
 def mixture_section(domains: dict[str, dict[str, Any]], w: Weighting) -> dict[str, Any]:
-    p = plan({d: info["tokens"] for d, info in domains.items()}, w)
+    """Weights over each domain's epoch tokens: its tokens, or with rehydration each
+    document times its copies (so max_epochs caps passes over the rehydrated domain)."""
+    sizes = {d: epoch_tokens(info, w.rehydration) for d, info in domains.items()}
+    p = plan(sizes, w)
     warnings = [f"{d}: capped at {w.max_epochs} epochs" for d in p.capped]
     if w.budget and p.budget < w.budget:
         warnings.append(f"budget {w.budget:,} tokens cut to {p.budget:,} by the epoch caps")
@@ -55,6 +72,10 @@ def mixture_section(domains: dict[str, dict[str, Any]], w: Weighting) -> dict[st
         "manual_weights": w.manual if w.method == "manual" else None,
         "max_epochs": w.max_epochs,
         "on_exceed": w.on_exceed,
+        "rehydration": [list(kv) for kv in sorted(w.rehydration.items())]
+        if w.rehydration
+        else None,
+        "epoch_tokens": sizes,
         "budget_tokens": p.budget,
         "weights": p.weights,
         "planned_tokens": p.tokens,

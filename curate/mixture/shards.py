@@ -82,11 +82,12 @@ SHARD_SCHEMA = pa.schema(
         ("text", pa.string()),
         ("n_tokens", pa.int32()),
         ("tokens", pa.list_(pa.int32())),
+        ("duplicate_count", pa.int32()),
     ]
 )
 SHARD_INFO_DDL = (
     "domain string, path string, bytes bigint, rows bigint, tokens bigint, sha256 string, "
-    "row_groups array<struct<rows:bigint,tokens:bigint>>"
+    "row_groups array<struct<rows:bigint,tokens:bigint,clusters:array<array<bigint>>>>"
 )
 
 
@@ -126,7 +127,16 @@ class _ShardWriter:
             table = pa.Table.from_batches(self.pending, SHARD_SCHEMA)
             self.writer.write_table(table, row_group_size=table.num_rows)
             tokens = pc.sum(table.column("n_tokens")).as_py() or 0
-            self.groups.append({"rows": table.num_rows, "tokens": tokens})
+            # Documents and tokens per duplicate-cluster size: a loader weighs them by
+            # the manifest's rehydration table without reading the rows.
+            by_size = table.group_by("duplicate_count").aggregate(
+                [("n_tokens", "count"), ("n_tokens", "sum")]
+            )
+            clusters = sorted(zip(*(by_size.column(c).to_pylist() for c in
+                                    ("duplicate_count", "n_tokens_count", "n_tokens_sum")),
+                                  strict=True))  # fmt: skip
+            self.groups.append({"rows": table.num_rows, "tokens": tokens,
+                                "clusters": [list(c) for c in clusters]})  # fmt: skip
         self.pending, self.pending_bytes = [], 0
 
     def close(self) -> dict[str, Any]:

@@ -19,6 +19,8 @@ class Weighting:
     on_exceed: str = "cap"
     alpha: float = 0.7
     manual: dict[str, float] | None = None
+    # {cluster size: copies per epoch} (curate.mixture.rehydration); None: each document once.
+    rehydration: dict[int, int] | None = None
 
 
 @dataclass(frozen=True)

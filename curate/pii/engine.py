@@ -12,6 +12,7 @@ from presidio_analyzer.predefined_recognizers import IbanRecognizer, PhoneRecogn
 
 from curate.pii.address import ENTITY as ADDRESS
 from curate.pii.address import UsAddressRecognizer
+from curate.pii.phone_context import PhoneContextRecognizer
 
 PATTERN_ENTITIES = (
     "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
@@ -59,6 +60,7 @@ def _analyzer(
     if "PHONE_NUMBER" in wanted:
         registry.remove_recognizer("PhoneRecognizer")
         registry.add_recognizer(PhoneRecognizer(supported_regions=list(phone_regions)))
+        registry.add_recognizer(PhoneContextRecognizer())
     if "IBAN_CODE" in wanted:
         # The registry loads it case-insensitive; then its pattern swallows a capitalised word
         # after a spaced IBAN ("... 0005 1332 Build"), the checksum fails and the IBAN is

@@ -18,6 +18,8 @@ _LABEL_BEFORE = re.compile(
 _CURRENCY_BEFORE = re.compile(r"[$€£¥]\s*$")
 _DATE = re.compile(r"^\d{4}[./-]\d{1,2}[./-]\d{1,2}$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$")
 _SSN_LAYOUT = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+_DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")  # an IPv4 address, not a phone
+_YEAR_RANGE = re.compile(r"^(?:19|20)\d\d\s*[-/]\s*(?:19|20)\d\d$")  # "Phone sales 2019-2023"
 # Addresses that identify no one: RFC 1918, loopback, link-local, unique-local, unspecified.
 _PRIVATE_NETWORKS = [
     ipaddress.ip_network(n)
@@ -47,7 +49,9 @@ def is_hard_negative(entity: str, text: str, start: int, end: int, scrub_private
             return True
         return not scrub_private_ips and is_private_ip(value)
     if entity == "PHONE_NUMBER":
-        return bool(_DATE.match(value) or _SSN_LAYOUT.match(value) or _LABEL_BEFORE.search(before))
+        if any(p.match(value) for p in (_DATE, _SSN_LAYOUT, _YEAR_RANGE, _DOTTED_QUAD)):
+            return True
+        return bool(_LABEL_BEFORE.search(before) or _VERSION_BEFORE.search(before))
     if entity == "US_SSN":
         return bool(_LABEL_BEFORE.search(before))
     return False

@@ -19,6 +19,8 @@ from curate.schema import read_removed, removing_tables
 
 BINS = 40
 TOP_LANGUAGES = 15
+SAMPLES_PER_RULE = 3
+SAMPLE_CHARS = 300
 
 
 def _histograms(
@@ -161,6 +163,25 @@ def _funnel(ctx: Context, stats: dict[str, Any], docs: DataFrame) -> list[dict[s
     return funnel
 
 
+def _samples(docs: DataFrame) -> dict[str, list[dict[str, str]]]:
+    """A few documents each rule of the filter step removed (the lowest ids, so the same
+    ones every run), their URL and the start of their text: what a threshold costs."""
+    from pyspark.sql import Window
+
+    first = Window.partitionBy("filter_reason").orderBy("id")
+    rows = (
+        docs.where(F.col("filter_reason").isNotNull())
+        .select("filter_reason", "id", "url", F.substring("text", 1, SAMPLE_CHARS).alias("text"))
+        .withColumn("n", F.row_number().over(first))
+        .where(F.col("n") <= SAMPLES_PER_RULE)
+        .collect()
+    )
+    out: dict[str, list[dict[str, str]]] = {}
+    for r in sorted(rows, key=lambda r: (r["filter_reason"], r["n"])):
+        out.setdefault(r["filter_reason"], []).append({"url": r["url"], "text": r["text"]})
+    return out
+
+
 def _languages(docs: DataFrame, cfg: Config) -> dict[str, Any]:
     rows = docs.groupBy("language").count().collect()
     counts = sorted(
@@ -215,6 +236,7 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
         "perplexity": _perplexity(docs, stats["filter"]["perplexity"]["cutoffs"]),
         "buckets": stats["filter"].get("buckets"),
         "removed_by_language": stats["filter"].get("removed_by_language", {}),
+        "samples": _samples(docs),
         "clusters": (stats.get("dedup") or {}).get("clusters", {}).get("sizes", {}),
         "pii": {e: v["found"] for e, v in (stats.get("pii") or {}).get("entities", {}).items()},
         "contamination": (stats.get("decontam") or {}).get("benchmarks", {}),

@@ -17,6 +17,7 @@ STYLE = (
     "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}"
     "img{max-width:100%}figure{margin:0}figcaption{font-size:14px;color:#333}"
     ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(640px,1fr));gap:12px}"
+    ".samples li{font-size:13px;margin-bottom:6px}"
 )
 
 
@@ -99,6 +100,17 @@ def _perplexity(perplexity: dict[str, Any], folder: Path) -> list[str]:
     return [*parts, "</div>"]
 
 
+def _samples(samples: dict[str, list[dict[str, str]]]) -> str:
+    items = []
+    for reason, docs in samples.items():
+        lines = "".join(f"<li><code>{escape(d['url'] or '')}</code><br>{escape(d['text'] or '')}"
+                        "…</li>" for d in docs)  # fmt: skip
+        items.append(f"<h3>{escape(reason)}</h3><ul class=samples>{lines}</ul>")
+    return ("<h2>Removed samples</h2><p>The first documents (by id) each rule removed, "
+            "with the start of their text: read them before trusting a threshold.</p>"
+            + "".join(items))  # fmt: skip
+
+
 def _bars_section(title: str, values: dict[str, Any], folder: Path, name: str, axis: str) -> str:
     src = figures.bars(values, folder / f"{name}.png", title, axis)
     return f"<h2>{escape(title)}</h2>" + _figure(src, title)
@@ -133,6 +145,8 @@ def render(data: dict[str, Any], stats: dict[str, Any], folder: Path) -> Path:
         ]
     if data["signals"]:
         parts += _signals(data["signals"], folder)
+    if data["samples"]:
+        parts.append(_samples(data["samples"]))
     langs = data["languages"]
     src = figures.bars(
         langs["counts"], folder / "languages.png", "Documents per language (extracted)",

@@ -199,8 +199,28 @@ class Dedup(Stage):
         counts = {r["reason"]: r["count"] for r in removed.groupBy("reason").count().collect()}
         stats = StageStats(self.name, n_in, n_in - sum(counts.values()), counts, examples)
         rows_out = all_docs.join(removed.withColumnRenamed("reason", "filter_reason"), "id", "left")
+        rows_out = rows_out.join(_cluster_sizes(removed), "id", "left").withColumn(
+            "duplicate_count",
+            F.when(F.col("filter_reason").isNull(), F.coalesce("duplicate_count", F.lit(1))),
+        )
         tables["documents"] = ctx.write(rows_out, "documents")
         return Result(tables, stats, report)
+
+
+def _cluster_sizes(removed: DataFrame) -> DataFrame:
+    """(id, duplicate_count) of each survivor with duplicates: itself and every document
+    removed as its duplicate, through URL, exact and near steps (a chain has at most one
+    link per step: a URL survivor can be an exact duplicate, and that one's survivor a
+    near duplicate). Survivors of earlier runs (dedup.against) are not in this run."""
+    links = removed.where(F.col("duplicate_of").isNotNull()).select("id", "duplicate_of")
+    for _ in range(2):
+        up = links.select(F.col("id").alias("via"), F.col("duplicate_of").alias("up"))
+        links = links.join(up, links["duplicate_of"] == up["via"], "left").select(
+            "id", F.coalesce("up", "duplicate_of").alias("duplicate_of")
+        )
+    return links.groupBy(F.col("duplicate_of").alias("id")).agg(
+        (F.count(F.lit(1)) + 1).cast("int").alias("duplicate_count")
+    )
 
 
 def _cut_repeated_lines(

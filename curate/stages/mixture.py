@@ -42,14 +42,16 @@ class Mixture(Stage):
         per-domain layout (shards, row groups, tokens) is the manifest's."""
         assert table is not None
         mix = ctx.cfg.mixture
-        columns = ["id", "url", "host", "text", "language", "quality_bucket"]
+        columns = ["id", "url", "host", "text", "language", "quality_bucket", "duplicate_count"]
         docs = ctx.read(table, columns)
         docs = docs.withColumn("domain", domain_column(mix.domains, mix.default_domain)).select(
-            "id", "url", "text", "domain"
-        )
+            "id", "url", "text", "domain",
+            # Without dedup every document is its own cluster.
+            F.coalesce("duplicate_count", F.lit(1)).alias("duplicate_count"),
+        )  # fmt: skip
         extra = read_sources(ctx.spark, ctx.st, mix.sources)
         if extra is not None:
-            docs = docs.unionByName(extra)
+            docs = docs.unionByName(extra.withColumn("duplicate_count", F.lit(1)))
         tokens = ctx.write(tokenize(docs, mix.tokenizer), "tokens")
         folder = ctx.published("shards")
         tokenized = ctx.read(tokens)
