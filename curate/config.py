@@ -93,6 +93,9 @@ class ExtractConfig(_Strict):
     favor_recall: bool = False
     include_comments: bool = False
     include_tables: bool = True
+    # With fast: re-extract the slower way (fast=False, no precision bias) a page whose fast
+    # result is implausibly short for it (curate.extract.html.lost_article).
+    fallback: bool = True
     # Pages whose HTML payload is larger than this are removed as too_large before parsing.
     max_html_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Check WARC-Block-Digest / WARC-Payload-Digest where a record has them.

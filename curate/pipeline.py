@@ -211,6 +211,10 @@ def summary(stats: dict[str, Any]) -> str:
             f"  mojibake repaired in {fixed['documents']:,} documents "
             f"({fixed['chars']:,} characters; ftfy)"
         )
+    fallback = stats.get("extract", {}).get("fallback")
+    if fallback and fallback["documents"]:
+        lines.append(f"  slower re-extraction gave {fallback['documents']:,} documents "
+                     "(fast result implausibly short)")  # fmt: skip
     ppl = stats.get("filter", {}).get("perplexity")
     if ppl and ppl["models"]:
         unscored = ", ".join(f"{k} {v}" for k, v in ppl["unscored_by_language"].items())

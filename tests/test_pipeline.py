@@ -114,8 +114,10 @@ def test_edge_and_cc_files_accounted(spark, tmp_path):
     assert removed["truncated_record"] == 2 and "malformed_record" not in removed
     assert stats["inputs"]["files"] == 12
     # CC sample 13 (3 pages have no main text), 1 each: whirlwind WARC and WET, pywb, iana
-    # chunked, warcio example; 92 of the 100 ClueWeb09 pages of pywarc (WARC/0.18).
-    assert stats["stages"][0]["out"] == 110
+    # chunked, warcio example; 92 of the 100 ClueWeb09 pages of pywarc (WARC/0.18): 110
+    # by the fast path, 5 more pages by the slower re-extraction of what it lost.
+    assert stats["stages"][0]["out"] == 115
+    assert stats["extract"]["fallback"]["documents"] >= 5
 
 
 def test_same_output_whatever_the_partitioning(spark, demo_crawl, demo_run, tmp_path):

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from curate.config import ExtractConfig
 from curate.extract.decode import DecodeError, decode_html
-from curate.extract.html import ExtractTimeout, make_extractor, time_limit
+from curate.extract.html import Extracted, ExtractTimeout, make_extractor, time_limit
 from curate.extract.mojibake import repair
 from curate.extract.warc import WarcRecord, read_records
 from curate.guard import message
@@ -35,6 +35,8 @@ RECORD_SCHEMA = pa.schema(
         ("n_chars", pa.int32()),
         # Characters the mojibake repair removed (0: nothing to repair; null: no text).
         ("repaired_chars", pa.int32()),
+        # The text came from the slower re-extraction (extract.fallback; null: no text).
+        ("extract_fallback", pa.bool_()),
         ("reason", pa.string()),
         ("error", pa.string()),
     ]
@@ -69,25 +71,25 @@ def parse_warc_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _text_of(rec: WarcRecord, extract: Callable[[str, str | None], str], timeout_s: float):
-    """Return (text, reason, error) for a candidate record."""
+def _text_of(rec: WarcRecord, extract: Callable[[str, str | None], Extracted], timeout_s: float):
+    """Return (text, reason, error, fallback) for a candidate record."""
     assert rec.payload is not None
     if rec.rec_type == "conversion":
         text = rec.payload.decode("utf-8", errors="replace").strip()
-        return (text, None, None) if text else (None, "extract_empty", None)
+        return (text, None, None, False) if text else (None, "extract_empty", None, None)
     try:
         html = decode_html(rec.payload, rec.content_type)
     except DecodeError as exc:
-        return None, "decode_error", f"{rec.warc_path} at byte {rec.offset}: {exc}"
+        return None, "decode_error", f"{rec.warc_path} at byte {rec.offset}: {exc}", None
+    at = f"{rec.warc_path} at byte {rec.offset}"
     try:
         with time_limit(timeout_s):
-            text = extract(html, rec.url)
+            text, fallback = extract(html, rec.url)
     except ExtractTimeout:
-        return None, "extract_timeout", f"{rec.warc_path} at byte {rec.offset}: over {timeout_s}s"
+        return None, "extract_timeout", f"{at}: over {timeout_s}s", None
     except Exception as exc:  # a parser bug on one page must not stop the file
-        msg = f"{rec.warc_path} at byte {rec.offset}: {type(exc).__name__}: {exc}"
-        return None, "extract_error", msg[:500]
-    return (text, None, None) if text else (None, "extract_empty", None)
+        return None, "extract_error", f"{at}: {type(exc).__name__}: {exc}"[:500], None
+    return (text, None, None, fallback) if text else (None, "extract_empty", None, None)
 
 
 def _to_batch(rows: dict[str, list]) -> pa.RecordBatch:
@@ -97,7 +99,7 @@ def _to_batch(rows: dict[str, list]) -> pa.RecordBatch:
 def ingest_file(
     warc_path: str,
     cfg: ExtractConfig,
-    extract: Callable[[str, str | None], str] | None = None,
+    extract: Callable[[str, str | None], Extracted] | None = None,
     st: Storage | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Read, decode and extract one file; yield record batches of bounded size."""
@@ -105,10 +107,10 @@ def ingest_file(
     rows: dict[str, list] = {f.name: [] for f in RECORD_SCHEMA}
     text_bytes = 0
     for rec in read_records(warc_path, cfg.max_html_bytes, st, cfg.verify_digests):
-        text, reason, error, repaired = None, rec.reason, rec.error, None
+        text, reason, error, repaired, fallback = None, rec.reason, rec.error, None, None
         if reason is None:
             try:
-                text, reason, error = _text_of(rec, extract, cfg.timeout_s)
+                text, reason, error, fallback = _text_of(rec, extract, cfg.timeout_s)
                 if text is not None:
                     text, repaired = repair(text)
             except Exception as exc:  # the per-record guard: this record, not the file
@@ -124,6 +126,7 @@ def ingest_file(
         rows["text"].append(text)
         rows["n_chars"].append(len(text) if text is not None else None)
         rows["repaired_chars"].append(repaired if text is not None else None)
+        rows["extract_fallback"].append(fallback if text is not None else None)
         rows["reason"].append(reason)
         rows["error"].append(error)
         text_bytes += len(text) if text else 0

@@ -39,6 +39,7 @@ _STATE_NAMES = (
 )
 _STATES = frozenset(_STATE_CODES.lower().split()) | frozenset(_STATE_NAMES.split(","))
 _ZIP = re.compile(r"\d{5}(?:-\d{4})?")
+_ZIP_IN_TEXT = re.compile(r"\b\d{5}(?:-\d{4})?\b")
 # Labels of the parts of an address; a parse stops at the first other label.
 _PARTS = frozenset({
     "AddressNumber", "AddressNumberPrefix", "AddressNumberSuffix", "StreetNamePreDirectional",
@@ -81,19 +82,31 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
         if out and m.start() < out[-1][1]:
             continue  # inside the address found before
         region = _region(text, m.start())
-        labels: dict[str, list[str]] = {}
-        pos, end = 0, 0
-        for token, label in usaddress.parse(region):
-            at = region.find(token, pos)
-            if label not in _PARTS or at < 0:
-                break
-            pos = at + len(token)
-            labels.setdefault(label, []).append(token)
-            end = pos
+        labels, end = _parse(usaddress, region)
+        zipcode = _ZIP_IN_TEXT.search(region, m.end() - m.start())  # after the street
+        if not _is_address(labels) and zipcode:
+            # A ZIP code ends a US address: the sentence after it can make the parser
+            # read city, state and ZIP as a recipient's name ("... 33680 by Friday.").
+            region = region[: zipcode.end()]
+            labels, end = _parse(usaddress, region)
         if _is_address(labels):
             span = region[:end].rstrip(" ,;.\n")
             out.append((m.start(), m.start() + len(span)))
     return out
+
+
+def _parse(usaddress, region: str) -> tuple[dict[str, list[str]], int]:
+    """The address parts usaddress labels at the start of ``region``, and where they end."""
+    labels: dict[str, list[str]] = {}
+    pos, end = 0, 0
+    for token, label in usaddress.parse(region):
+        at = region.find(token, pos)
+        if label not in _PARTS or at < 0:
+            break
+        pos = at + len(token)
+        labels.setdefault(label, []).append(token)
+        end = pos
+    return labels, end
 
 
 class UsAddressRecognizer(EntityRecognizer):

@@ -124,9 +124,10 @@ class Extract(Stage):
 
 def _file_report(ctx: Context, records: Table) -> dict:
     """One pass over the parts, one row per input file to the driver: the documents the
-    mojibake repair changed, and the inputs that gave no WARC record at all (empty, not
-    WARC, or unreadable: their rows, if any, are all ``malformed_record``)."""
-    rows = ctx.read(records, ["warc_path", "reason", "repaired_chars"])
+    mojibake repair changed, those the slower extraction gave, and the inputs that gave
+    no WARC record at all (empty, not WARC, or unreadable: their rows, if any, are all
+    ``malformed_record``)."""
+    rows = ctx.read(records, ["warc_path", "reason", "repaired_chars", "extract_fallback"])
     readable = F.coalesce(F.col("reason"), F.lit("")) != "malformed_record"
     per_file = (
         rows.groupBy("warc_path")
@@ -134,6 +135,7 @@ def _file_report(ctx: Context, records: Table) -> dict:
             F.max(readable).alias("readable"),
             F.count(F.when(F.col("repaired_chars") > 0, 1)).alias("repaired"),
             F.sum(F.when(F.col("repaired_chars") > 0, F.col("repaired_chars"))).alias("chars"),
+            F.count(F.when(F.col("extract_fallback"), 1)).alias("fallback"),
         )
         .collect()
     )
@@ -145,4 +147,6 @@ def _file_report(ctx: Context, records: Table) -> dict:
             "chars": sum(r["chars"] or 0 for r in per_file),
         },
         "files_without_records": {"count": len(missing), "examples": missing[:5]},
+        # Pages whose fast extraction was implausibly short, re-extracted the slower way.
+        "fallback": {"documents": sum(r["fallback"] for r in per_file)},
     }
