@@ -44,6 +44,7 @@ def duplicated_ngram_chars(tokens: list[str], n: int) -> int:
 class GopherRepetition:
     name: ClassVar[str] = "gopher_repetition"
     SIGNALS: ClassVar[dict[str, str]] = {
+        "empty": "bool",  # no text at all: removed, as datatrove's filter does
         "dup_para_frac": "float64",
         "dup_para_char_frac": "float64",
         "dup_line_frac": "float64",
@@ -71,13 +72,14 @@ class GopherRepetition:
     def signals(text: str, language: str | None) -> dict[str, Any]:
         n_chars = len(text)
         if not n_chars:
-            return dict.fromkeys(GopherRepetition.SIGNALS)
+            return {**dict.fromkeys(GopherRepetition.SIGNALS), "empty": True}
         paragraphs = _PARAGRAPH_BREAK.split(text.strip())
         lines = _LINE_BREAK.split(text)
         para_dup, para_chars = duplicates(paragraphs)
         line_dup, line_chars = duplicates(lines)
         tokens = words(text, language)
         out: dict[str, Any] = {
+            "empty": False,
             "dup_para_frac": para_dup / len(paragraphs),
             "dup_para_char_frac": para_chars / n_chars,
             "dup_line_frac": line_dup / len(lines),
@@ -93,6 +95,7 @@ class GopherRepetition:
     def rules(self) -> list[Rule]:
         n = self.name
         rules = [
+            Rule(f"{n}.empty", f"{n}.empty", "true"),
             *max_rule(n, "dup_para_frac", "dup_para_frac", self.max_dup_para_frac),
             *max_rule(n, "dup_para_char_frac", "dup_para_char_frac", self.max_dup_para_char_frac),
             *max_rule(n, "dup_line_frac", "dup_line_frac", self.max_dup_line_frac),

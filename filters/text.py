@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache, lru_cache
+from typing import Any
+
 import regex
 
 # Scripts written without spaces between words: in documents of these languages each
@@ -11,110 +14,126 @@ _NO_SPACE = regex.compile(
 )
 NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "wuu", "yue"})
 
-# Word splitting follows spaCy's English tokenizer rules (the one datatrove's filters use):
-# whitespace, then prefix / suffix punctuation peeled off, then a few infix splits. So
-# "fstab(5", "UUID=7a250fb8" and "sources.list" stay whole, "don't" is "do" + "n't".
-_PUNCT = r"…,:;!?¿؟¡()\[\]{}<>_#*&。？！，、；：～·।،۔؛٪"
-_QUOTES = "\"'“”‘’«»„‚‹›`´「」『』（）〔〕【】《》〈〉"
-_CURRENCY = r"$£€¥¢₹₽₩"
-_ICON = r"(?!°)\p{So}"
-_PREFIX = regex.compile(
-    rf"^(?:§|%|=|—|–|\+(?![0-9])|\.\.+|[{_PUNCT}]|[{_QUOTES}]|[{_CURRENCY}]|{_ICON})"
-)
-_SUFFIX = regex.compile(
-    rf"(?:\.\.+|[{_PUNCT}]|[{_QUOTES}]|{_ICON}|['’][sS]|—|–|(?<=[0-9])\+"
-    rf"|(?<=[0-9])[{_CURRENCY}]|(?<=[0-9\p{{Ll}}\p{{Lo}}%²\-+…{_QUOTES})\]])\.|(?<=\p{{Lu}}\p{{Lu}})\.)$"
-)
-_INFIX = regex.compile(
-    rf"\.\.+|…|{_ICON}|(?<=[0-9])[+\-*^](?=[0-9-])"
-    rf"|(?<=[\p{{Ll}}{_QUOTES}])\.(?=[\p{{Lu}}{_QUOTES}])|(?<=\p{{L}}),(?=\p{{L}})"
-    r"|(?<=[\p{L}0-9])(?:---|--|—|–|-|~)(?=\p{L})|(?<=[\p{L}0-9])[:<>=/](?=\p{L})"
-)
-# A URL, host name or email is one token, with or without a scheme: "sources.list",
-# "debian-archive.gpg", "user@lists.debian.org", "https://deb.debian.org/debian".
-_URL = regex.compile(
-    r"^(?:[\w+.-]{2,}://)?(?:\S+(?::\S*)?@)?"  # scheme, user@
-    r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}_-]{0,62})?\.)+[\p{Ll}\p{Lo}]{2,63}"  # labels + TLD
-    r"(?::\d{2,5})?(?:[/?#]\S*)?$"  # port, path
-)
-_CONTRACTION = regex.compile(r"^(\p{L}+)(n['’]t|['’](?:re|ve|ll|d|m))$", regex.I)
-# Special cases kept whole (abbreviations) or split as spaCy's English exceptions do.
-_SPECIAL: dict[str, tuple[str, ...]] = {
-    **{
-        a: (a,)
-        for a in (
-            "e.g.",
-            "i.e.",
-            "and/or",
-            "vs.",
-            "Mr.",
-            "Mrs.",
-            "Ms.",
-            "Dr.",
-            "St.",
-            "Jr.",
-            "Sr.",
-            "Inc.",
-            "Ltd.",
-            "Co.",
-            "a.m.",
-            "p.m.",
-            "No.",
-            "U.S.",
-        )
-    },
-    "cannot": ("can", "not"),
-    "Cannot": ("Can", "not"),
-}
+# Word splitting is spaCy's English tokenizer (the one datatrove's filters use): its own
+# rules (prefix, suffix and infix expressions, URL match, the 1,300 special cases such as
+# "Oct.", "Ph.D.", "don't" -> "do" + "n't"), taken from spaCy at import, applied by the
+# algorithm of its Tokenizer (spacy/tokenizer.pyx: _split_affixes, _attach_tokens) in
+# Python, without building a Doc; the split of each distinct chunk is cached, as spaCy
+# caches it. Whitespace tokens are dropped, as datatrove drops them.
 
 
-def _split_core(core: str) -> list[str]:
-    if _URL.match(core):
-        return [core]
-    special = _SPECIAL.get(core)
-    if special:
-        return list(special)
-    m = _CONTRACTION.match(core)
-    if m:
-        return [m.group(1), m.group(2)]
-    out, start = [], 0
-    for infix in _INFIX.finditer(core):
-        if infix.start() > start:
-            out.append(core[start : infix.start()])
-        if infix.end() > infix.start():
-            out.append(infix.group())
-        start = infix.end()
-    if start < len(core):
-        out.append(core[start:])
-    return out
+@cache
+def _rules() -> tuple[Any, Any, Any, Any, dict[str, tuple[str, ...]]]:
+    from spacy.lang.en import English
+    from spacy.symbols import ORTH
+
+    tok = English().tokenizer
+    special = {k: tuple(t[ORTH] for t in v) for k, v in tok.rules.items()}
+    return tok.prefix_search, tok.suffix_search, tok.infix_finditer, tok.url_match, special
 
 
-def _split_chunk(chunk: str) -> list[str]:
+@cache
+def _merges() -> tuple[dict[tuple[str, ...], tuple[str, ...]], int]:
+    """Special cases that hold affix or infix characters (":)", "''", "z."): spaCy's
+    _apply_special_cases finds them after splitting as the token runs they split into,
+    and puts the special case's tokens in their place. (runs -> tokens, longest run)."""
+    special = _rules()[4]
+    runs = {}
+    for key, tokens in special.items():
+        split = _split(key, {})
+        if len(split) > 1 and split != tokens:
+            runs[split] = tokens
+    return runs, max(map(len, runs), default=0)
+
+
+def _split(chunk: str, special: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    prefix_search, suffix_search, infix_finditer, url_match, _ = _rules()
+    if chunk in special:
+        return special[chunk]
     prefixes: list[str] = []
     suffixes: list[str] = []
-    while chunk:
-        if chunk in _SPECIAL:
+    string, last = chunk, -1
+    while string and len(string) != last:  # _split_affixes
+        if string in special:
             break
-        m = _PREFIX.search(chunk)
-        if m and m.end() < len(chunk):
-            prefixes.append(m.group())
-            chunk = chunk[m.end() :]
-            continue
-        m = _SUFFIX.search(chunk)
-        if m and m.start() > 0:
-            suffixes.append(m.group())
-            chunk = chunk[: m.start()]
-            continue
-        break
-    core = _split_core(chunk) if chunk else []
-    return prefixes + core + suffixes[::-1]
+        last = len(string)
+        m = prefix_search(string)
+        pre = m.end() if m else 0
+        if pre:
+            minus_pre = string[pre:]
+            if minus_pre in special:
+                prefixes.append(string[:pre])
+                string = minus_pre
+                break
+        m = suffix_search(string[pre:])
+        suf = len(m.group()) if m else 0
+        if suf:
+            minus_suf = string[:-suf]
+            if minus_suf in special:
+                suffixes.append(string[-suf:])
+                string = minus_suf
+                break
+        if pre and suf and pre + suf <= len(string):
+            prefixes.append(string[:pre])
+            suffixes.append(string[-suf:])
+            string = string[pre:-suf]
+        elif pre:
+            prefixes.append(string[:pre])
+            string = string[pre:]
+        elif suf:
+            suffixes.append(string[-suf:])
+            string = string[:-suf]
+        if string in special:
+            break
+    core: list[str] = []
+    if string in special:  # _attach_tokens
+        core = list(special[string])
+    elif string and url_match(string):
+        core = [string]
+    elif string:
+        start = 0
+        for m in infix_finditer(string):
+            if m.start() == 0:
+                continue  # an infix at the start is not split off
+            if m.start() != start:
+                core.append(string[start : m.start()])
+            if m.end() != m.start():
+                core.append(m.group())
+            start = m.end()
+        if string[start:]:
+            core.append(string[start:])
+    return (*prefixes, *core, *suffixes[::-1])
+
+
+@lru_cache(maxsize=1 << 17)
+def _split_chunk(chunk: str) -> tuple[str, ...]:
+    tokens = _split(chunk, _rules()[4])
+    runs, longest = _merges()
+    if len(tokens) < 2:
+        return tokens
+    last = len(tokens)
+    spans = ((i, n) for i in range(last) for n in range(2, min(longest, last - i) + 1))
+    found = [(i, n) for i, n in spans if tokens[i : i + n] in runs]
+    if not found:
+        return tokens
+    taken: list[tuple[int, int]] = []
+    for i, n in sorted(found, key=lambda m: (-m[1], m[0])):  # longest first, as spaCy
+        if all(i + n <= j or j + k <= i for j, k in taken):
+            taken.append((i, n))
+    out: list[str] = []
+    at = 0
+    for i, n in sorted(taken):
+        out += [*tokens[at:i], *runs[tokens[i : i + n]]]
+        at = i + n
+    return (*out, *tokens[at:])
 
 
 def words(text: str, language: str | None = None) -> list[str]:
     """Words and punctuation tokens, in order (punctuation tokens are kept, as spaCy does)."""
+    special = _rules()[4]
     out: list[str] = []
     for chunk in text.split():
-        if chunk.isalnum() and chunk not in _SPECIAL:
+        if chunk.isalpha() and chunk not in special:  # no affix or infix can match
             out.append(chunk)
         else:
             out.extend(_split_chunk(chunk))

@@ -150,10 +150,12 @@ def test_fineweb_rules():
     )
 
 
-@pytest.mark.parametrize("text", ["", "   \n\n\t  "])
-def test_empty_and_whitespace_text(text):
+@pytest.mark.parametrize(
+    "text, repetition", [("", "gopher_repetition.empty"), ("   \n\n\t  ", None)]
+)
+def test_empty_and_whitespace_text(text, repetition):
     assert reason(GopherQuality(), text) == "gopher_quality.word_count_low"
-    assert reason(GopherRepetition(), text) is None
+    assert reason(GopherRepetition(), text) == repetition  # datatrove: only "" is empty
     assert reason(C4Quality(), text) == "c4.too_few_sentences"
     assert reason(FineWebQuality(), text) == "fineweb.empty"
 
@@ -281,3 +283,33 @@ def test_ut1_categories(tmp_path):
     with pytest.raises(ConfigError, match="has: adult, gambling, phishing") as err:
         check_lists(config(["malware"]), use(None))
     assert "malware" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It opened in Oct. 2019 and closed in Jan. 2020.",
+        "She holds a Ph.D. in physics; see c. 1850 and r. 12.",
+        "Երևան-ի բնակիչները և Հայաստան-ում",  # Armenian: a hyphenated suffix stays whole
+        "தமிழ்நாடு. இந்தியா.",  # a full stop after a combining vowel sign
+        "It was 23°C outside, the lens is 69mm and the file 12kb.",
+        "Nice :) and sad :( and wink ;) ok):",
+        "U.S. and e.g. don't can't gonna Cannot",
+        "See https://deb.debian.org/debian and user@lists.debian.org (fstab(5)).",
+    ],
+)
+def test_words_are_spacys_tokens(text):
+    """Word splitting equals spaCy's English tokenizer (datatrove's reference) itself."""
+    import spacy
+
+    tokenizer = spacy.blank("en").tokenizer
+    assert words(text) == [t.text for t in tokenizer(text) if t.text.strip()]
+
+
+def test_gopher_repetition_removes_empty_text():
+    """As datatrove's GopherRepetitionFilter: an empty document is removed ("empty")."""
+    filt = GopherRepetition()
+    assert first_failure({filt.name: filt.signals("", "en")}, filt.rules()) == (
+        "gopher_repetition.empty"
+    )
+    assert filt.signals("Some words here.", "en")["empty"] is False

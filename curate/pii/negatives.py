@@ -29,6 +29,10 @@ _PRIVATE_NETWORKS = [
     )
 ]  # fmt: skip
 _BEFORE = 32
+# phonenumbers accepts a few 4-5 digit German numbers ("(点击：1645)" on a real page is a
+# click count); in text such a number is a year, a count or a code far more often. The
+# pre-scan's phone candidates (curate.pii.prescan) start at this many digits too.
+MIN_PHONE_DIGITS = 6
 
 
 def is_private_ip(value: str) -> bool:
@@ -49,6 +53,8 @@ def is_hard_negative(entity: str, text: str, start: int, end: int, scrub_private
             return True
         return not scrub_private_ips and is_private_ip(value)
     if entity == "PHONE_NUMBER":
+        if sum(c.isdigit() for c in value) < MIN_PHONE_DIGITS:
+            return True
         if any(p.match(value) for p in (_DATE, _SSN_LAYOUT, _YEAR_RANGE, _DOTTED_QUAD)):
             return True
         return bool(_LABEL_BEFORE.search(before) or _VERSION_BEFORE.search(before))

@@ -22,8 +22,8 @@ CANDIDATES = {
     "CREDIT_CARD": re.compile(r"\d{4}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}"),
     "US_SSN": re.compile(r"\d{3}[- .]?\d{2}[- .]?\d{4}|\d{5}-\d{4}|\d{3}-\d{6}"),
     "IBAN_CODE": re.compile(r"[A-Za-z]{2}\d{2}[ -]?[A-Za-z0-9]{4}"),
-    # Six or more digits with short separators: shorter than any number phonenumbers accepts
-    # as valid in the supported regions.
+    # Six or more digits with short separators: a shorter match is a hard negative
+    # (curate.pii.negatives.MIN_PHONE_DIGITS).
     "PHONE_NUMBER": re.compile(r"\d(?:[\s().\-/]{0,3}\d){5,}"),
     # A house number, street words and a street type, or a PO box (curate.pii.address).
     "US_STREET_ADDRESS": ADDRESS_CANDIDATE,
