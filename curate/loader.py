@@ -174,6 +174,7 @@ class MixtureDataset(_Base):
         mixture = self.manifest["mixture"]
         self.domains = sorted(d for d, w in mixture["weights"].items() if w > 0)
         self.weights = np.array([mixture["weights"][d] for d in self.domains])
+        self.copies = rehydration_table(mixture)  # {cluster size: copies}, or None
         self.total = mixture["budget_tokens"] // seq_len  # sequences in the period
         self.per_rank = self.total // world_size  # equal on every rank
         self.start = 0  # where iteration starts: the loaded state's step
@@ -211,9 +212,8 @@ class MixtureDataset(_Base):
             eos = self.manifest["tokenizer"]["eos_id"]
             info = self.manifest["domains"][domain]
             base = storage.parent(self.path)
-            copies = rehydration_table(self.manifest["mixture"])
             self._streams[domain] = _DomainStream(
-                domain, info, base, self.seed, eos, self.seq_len, copies
+                domain, info, base, self.seed, eos, self.seq_len, self.copies
             )
         return self._streams[domain]
 

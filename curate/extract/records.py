@@ -77,11 +77,11 @@ def _text_of(rec: WarcRecord, extract: Callable[[str, str | None], Extracted], t
     if rec.rec_type == "conversion":
         text = rec.payload.decode("utf-8", errors="replace").strip()
         return (text, None, None, False) if text else (None, "extract_empty", None, None)
+    at = f"{rec.warc_path} at byte {rec.offset}"
     try:
         html = decode_html(rec.payload, rec.content_type)
     except DecodeError as exc:
-        return None, "decode_error", f"{rec.warc_path} at byte {rec.offset}: {exc}", None
-    at = f"{rec.warc_path} at byte {rec.offset}"
+        return None, "decode_error", f"{at}: {exc}", None
     try:
         with time_limit(timeout_s):
             text, fallback = extract(html, rec.url)

@@ -39,7 +39,7 @@ _STATE_NAMES = (
 )
 _STATES = frozenset(_STATE_CODES.lower().split()) | frozenset(_STATE_NAMES.split(","))
 _ZIP = re.compile(r"\d{5}(?:-\d{4})?")
-_ZIP_IN_TEXT = re.compile(r"\b\d{5}(?:-\d{4})?\b")
+_ZIP_IN_TEXT = re.compile(rf"\b{_ZIP.pattern}\b")
 # Labels of the parts of an address; a parse stops at the first other label.
 _PARTS = frozenset({
     "AddressNumber", "AddressNumberPrefix", "AddressNumberSuffix", "StreetNamePreDirectional",
