@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from filters.rules import Count, Fraction, NonNegative, Rule, max_rule, min_rule
-from filters.text import duplicates, ends_sentence, words
+from filters.text import doc_words, duplicates, ends_sentence
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class FineWebQuality:
         lines = [ln for ln in text.split("\n") if ln.strip()]
         if not lines:
             return {**dict.fromkeys(self.SIGNALS), "n_lines": 0}
-        n_words = len(words(text, language))
+        n_words = len(doc_words(text, language))
         _, dup_chars = duplicates(lines)
         body_chars = len(text.replace("\n", ""))
         return {

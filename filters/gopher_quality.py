@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar
 
 from filters.rules import Count, Fraction, NonNegative, Rule, max_rule, min_rule
-from filters.text import NO_SPACE_LANGUAGES, is_symbol, words
+from filters.text import NO_SPACE_LANGUAGES, doc_words, is_symbol
 
 STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
 
@@ -48,9 +49,16 @@ class GopherQuality:
     stop_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def signals(self, text: str, language: str | None) -> dict[str, Any]:
-        tokens = words(text, language)
+        tokens = doc_words(text, language)
         n_tokens = len(tokens)
-        content = [t for t in tokens if not is_symbol(t)]
+        # Each distinct token classified once: words repeat, and the tests are per token.
+        n_content = content_chars = n_alpha = 0
+        for token, count in Counter(tokens).items():
+            if not is_symbol(token):
+                n_content += count
+                content_chars += len(token) * count
+            if token.isalpha() or any(c.isalpha() for c in token):
+                n_alpha += count
         lines = text.splitlines() or [""]
         no_space = language in NO_SPACE_LANGUAGES
         listed = self.stop_words.get(language) if language else None
@@ -58,11 +66,9 @@ class GopherQuality:
         if stop is None and language in (None, "en"):
             stop = STOP_WORDS
         return {
-            "n_words": len(content),
+            "n_words": n_content,
             # Characters per word mean nothing where every character is a word.
-            "mean_word_length": (
-                sum(map(len, content)) / len(content) if content and not no_space else None
-            ),
+            "mean_word_length": (content_chars / n_content if n_content and not no_space else None),
             "hash_ratio": text.count("#") / n_tokens if n_tokens else None,
             "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens
             if n_tokens
@@ -71,9 +77,7 @@ class GopherQuality:
             / len(lines),
             "ellipsis_lines_ratio": sum(ln.rstrip().endswith(("...", "…")) for ln in lines)
             / len(lines),
-            "alpha_words_ratio": sum(any(c.isalpha() for c in t) for t in tokens) / n_tokens
-            if n_tokens
-            else None,
+            "alpha_words_ratio": n_alpha / n_tokens if n_tokens else None,
             # A language without a stop-word list is not judged by the rule.
             "n_stop_words": len(stop.intersection(tokens)) if stop is not None else None,
         }

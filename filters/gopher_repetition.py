@@ -3,41 +3,112 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numba
+import numpy as np
+
 from filters.rules import Fraction, Rule, max_rule
-from filters.text import duplicates, words
+from filters.text import doc_words, duplicates
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 _LINE_BREAK = re.compile(r"\n+")
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
+_TOP, _DUP = np.array(TOP_NGRAMS), np.array(DUP_NGRAMS)
 
 
-def top_ngram_chars(tokens: list[str], n: int) -> int | None:
-    """Characters covered by all occurrences of the most frequent n-gram (joined by spaces)."""
-    if len(tokens) < n:
-        return None
-    counts = Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-    gram, count = counts.most_common(1)[0]
-    return (sum(map(len, gram)) + n - 1) * count
+def token_ids(tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each token as the index of its first distinct occurrence, and its length."""
+    index: dict[str, int] = {}
+    ids = np.fromiter((index.setdefault(t, len(index)) for t in tokens), np.int64, len(tokens))
+    return ids, np.fromiter(map(len, tokens), np.int64, len(tokens))
 
 
-def duplicated_ngram_chars(tokens: list[str], n: int) -> int:
-    """Characters in n-grams that repeat an earlier one; a repeat's words are not re-counted."""
-    seen: set[tuple[str, ...]] = set()
-    chars, i = 0, 0
-    while i < len(tokens) - n + 1:
-        gram = tuple(tokens[i : i + n])
-        if gram in seen:
-            chars += sum(map(len, gram))
-            i += n
-        else:
-            seen.add(gram)
-            i += 1
-    return chars
+@numba.njit(cache=True)
+def _groups(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each n-gram position's group (equal id sequences share one; groups numbered in
+    order of first occurrence), and each group's first position. An open-addressing table
+    of hashes, each hit checked against the group's ids, so the grouping is exact."""
+    m = len(ids) - n + 1
+    size = 1
+    while size < 2 * m:
+        size *= 2
+    slots = np.full(size, -1, np.int64)  # group in the slot
+    group_of = np.empty(m, np.int64)
+    first = np.empty(m, np.int64)
+    n_groups = 0
+    for i in range(m):
+        h = np.uint64(14695981039346656037)
+        for k in range(n):
+            h = (h ^ np.uint64(ids[i + k] + 1)) * np.uint64(1099511628211)
+        slot = np.int64(h & np.uint64(size - 1))
+        while True:
+            g = slots[slot]
+            if g < 0:
+                slots[slot] = n_groups
+                first[n_groups] = i
+                group_of[i] = n_groups
+                n_groups += 1
+                break
+            j = first[g]
+            same = True
+            for k in range(n):
+                if ids[j + k] != ids[i + k]:
+                    same = False
+                    break
+            if same:
+                group_of[i] = g
+                break
+            slot = (slot + 1) & (size - 1)
+    return group_of, first[:n_groups]
+
+
+@numba.njit(cache=True)
+def _ngram_chars(
+    ids: np.ndarray, lengths: np.ndarray, top_ns: np.ndarray, dup_ns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each n of ``top_ns``: characters of the most frequent n-gram's occurrences (-1
+    when the text is shorter than n); for each of ``dup_ns``: characters of n-grams that
+    repeat one seen before, scanning left to right and skipping over each repeat (Gopher's
+    definition, as datatrove counts it)."""
+    cum = np.zeros(len(ids) + 1, np.int64)
+    for i in range(len(ids)):
+        cum[i + 1] = cum[i] + lengths[i]
+    top = np.full(len(top_ns), -1, np.int64)
+    for t in range(len(top_ns)):
+        n = top_ns[t]
+        if len(ids) < n:
+            continue
+        group_of, first = _groups(ids, n)
+        counts = np.zeros(len(first), np.int64)
+        for i in range(len(group_of)):
+            counts[group_of[i]] += 1
+        best = 0  # the first group of the highest count: the first to occur
+        for g in range(1, len(first)):
+            if counts[g] > counts[best]:
+                best = g
+        j = first[best]
+        top[t] = (cum[j + n] - cum[j] + n - 1) * counts[best]
+    dup = np.zeros(len(dup_ns), np.int64)
+    for t in range(len(dup_ns)):
+        n = dup_ns[t]
+        if len(ids) < n:
+            continue
+        group_of, first = _groups(ids, n)
+        seen = np.zeros(len(first), np.bool_)
+        i = 0
+        while i < len(group_of):
+            g = group_of[i]
+            if seen[g]:
+                dup[t] += cum[i + n] - cum[i]
+                i += n
+            else:
+                seen[g] = True
+                i += 1
+    return top, dup
 
 
 @dataclass(frozen=True)
@@ -77,7 +148,8 @@ class GopherRepetition:
         lines = _LINE_BREAK.split(text)
         para_dup, para_chars = duplicates(paragraphs)
         line_dup, line_chars = duplicates(lines)
-        tokens = words(text, language)
+        ids, lengths = token_ids(doc_words(text, language))
+        top, dup = _ngram_chars(ids, lengths, _TOP, _DUP)
         out: dict[str, Any] = {
             "empty": False,
             "dup_para_frac": para_dup / len(paragraphs),
@@ -85,11 +157,10 @@ class GopherRepetition:
             "dup_line_frac": line_dup / len(lines),
             "dup_line_char_frac": line_chars / n_chars,
         }
-        for n in TOP_NGRAMS:
-            top = top_ngram_chars(tokens, n)
-            out[f"top_{n}gram_char_frac"] = None if top is None else top / n_chars
-        for n in DUP_NGRAMS:
-            out[f"dup_{n}gram_char_frac"] = duplicated_ngram_chars(tokens, n) / n_chars
+        for n, chars in zip(TOP_NGRAMS, top.tolist(), strict=True):
+            out[f"top_{n}gram_char_frac"] = None if chars < 0 else chars / n_chars
+        for n, chars in zip(DUP_NGRAMS, dup.tolist(), strict=True):
+            out[f"dup_{n}gram_char_frac"] = chars / n_chars
         return out
 
     def rules(self) -> list[Rule]:

@@ -142,6 +142,13 @@ def words(text: str, language: str | None = None) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=2)
+def doc_words(text: str, language: str | None = None) -> tuple[str, ...]:
+    """``words`` of a whole document, kept for the next filter that asks: annotate runs
+    every filter over the same text in turn, and the split is the costly part."""
+    return tuple(words(text, language))
+
+
 def _split_no_space(token: str) -> list[str]:
     if not _NO_SPACE.search(token):
         return [token]

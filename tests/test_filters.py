@@ -313,3 +313,50 @@ def test_gopher_repetition_removes_empty_text():
         "gopher_repetition.empty"
     )
     assert filt.signals("Some words here.", "en")["empty"] is False
+
+
+def _top_ngram_chars(tokens: list[str], n: int) -> int | None:
+    """The plain definition (datatrove's find_top_duplicate), for the compiled kernel."""
+    from collections import Counter
+
+    if len(tokens) < n:
+        return None
+    counts = Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    gram, count = counts.most_common(1)[0]
+    return (sum(map(len, gram)) + n - 1) * count
+
+
+def _dup_ngram_chars(tokens: list[str], n: int) -> int:
+    """The plain definition (datatrove's find_all_duplicate), for the compiled kernel."""
+    seen: set[tuple[str, ...]] = set()
+    chars, i = 0, 0
+    while i < len(tokens) - n + 1:
+        gram = tuple(tokens[i : i + n])
+        if gram in seen:
+            chars += sum(map(len, gram))
+            i += n
+        else:
+            seen.add(gram)
+            i += 1
+    return chars
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_gopher_repetition_kernel_equals_plain_definition(seed):
+    """Token sequences from tiny vocabularies (many repeats, ties between n-grams of
+    different lengths, overlapping repeats) and of every length around the n-gram sizes."""
+    import random
+
+    import numpy as np
+
+    from filters.gopher_repetition import DUP_NGRAMS, TOP_NGRAMS, _ngram_chars, token_ids
+
+    rng = random.Random(seed)
+    vocab = ["a", "bb", "ccc", "dddd", "the", "x" * 9][: rng.randint(1, 6)]
+    tokens = [rng.choice(vocab) for _ in range(rng.choice([0, 1, 3, 4, 9, 11, 40, 300]))]
+    ids, lengths = token_ids(tokens)
+    top, dup = _ngram_chars(ids, lengths, np.array(TOP_NGRAMS), np.array(DUP_NGRAMS))
+    assert [None if t < 0 else t for t in top.tolist()] == [
+        _top_ngram_chars(tokens, n) for n in TOP_NGRAMS
+    ]
+    assert dup.tolist() == [_dup_ngram_chars(tokens, n) for n in DUP_NGRAMS]
