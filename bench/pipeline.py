@@ -1,18 +1,25 @@
-"""The whole pipeline on ../shared/data/warc/docs-crawl/ in local[2]: documents/s end to
-end, the time share of each stage, and the peak memory of the driver, the JVM (driver and
-executors, one process in local mode) and the Python workers.
+"""The whole pipeline on ../shared/data/warc/docs-crawl/ in local[2]: curate beside
+datatrove's FineWeb recipe, where curate's time goes, and how its cost grows with the data.
 
-Every stage is on: language ID (all languages kept), the Gopher / C4 / FineWeb rules, a
-KenLM model trained on WikiText-2 (English scored, others passed through), MinHash-LSH
-dedup, PII scrubbing, decontamination against every shared benchmark and HumanEval, the
-tokenised shards, manifest and run report.
+Part 1, the peer in the same run: datatrove's FineWeb recipe (bench/fineweb_peer.py,
+``LocalPipelineExecutor``, 2 workers), curate with the same stages and thresholds, and
+curate's full default pipeline (language ID, every filter signal, KenLM on English, line +
+URL + exact + MinHash dedup, PII, decontamination against every shared benchmark, tokens,
+shards, manifest, report), taking turns over ``--rounds`` rounds (the order reversed each
+round) so the machine's drift cancels; each side's best round is compared. Records/s per
+core end to end (input WARC records / wall seconds / 2), per stage, documents kept and
+peak resident memory.
 
-The same run on the local disk and on S3, two rounds, taking turns (local, S3, S3,
-local; each side's best shown in the table): inputs and output on the local disk, or
-inputs and output on S3 (moto's S3 server on 127.0.0.1, every table read and written
-by the executors through the storage layer).
+Part 2, where the time goes: the full pipeline's stages (and stats, report and manifest
+after them) against extraction's own time.
 
-    python bench/pipeline.py [--files 8] [--storage both|local|s3]
+Part 3, the scale curve: the full pipeline on docs-crawl copied 1x, 4x (and 16x, 64x with
+``--scale 64``; copies made by bench/replicate.py: new record ids, URLs and about 1 %% of
+words changed, so dedup has work): wall time, time per 1x of input, and peak memory of the
+driver, the JVM and the largest Python worker (a task that held more than one file's or
+bucket's data would grow it).
+
+    python bench/pipeline.py [--files 8] [--rounds 2] [--scale 4|16|64] [--skip-peer] [--s3]
 """
 
 from __future__ import annotations
@@ -26,32 +33,43 @@ from pathlib import Path
 import psutil
 from decontam import BENCHMARKS
 from docs_crawl import FOLDER, SHARED
+from fineweb_peer import fineweb_settings, place_lid_model, run_datatrove
+from replicate import replicate
 
 from curate.config import Config
 from curate.perplexity.train import train_lm
 from curate.pipeline import run
 from curate.spark import build_session
 
+WORKERS = 2
+MIB = 2**20
+
 
 class PeakMemory:
-    """Samples the resident memory of this process and its descendants every 0.2 s."""
+    """Samples the resident memory of this process and its descendants every 0.2 s: the
+    driver, the JVM (driver and executors: one process in local mode), all Python workers
+    together, and the largest single Python worker."""
+
+    KINDS = ("driver (Python)", "JVM (driver + executors)", "Python workers", "largest worker")
 
     def __init__(self) -> None:
-        self.peak = {"driver (Python)": 0, "JVM (driver + executors)": 0, "Python workers": 0}
+        self.peak = dict.fromkeys(self.KINDS, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
     def _poll(self) -> None:
         me = psutil.Process()
         while not self._stop.wait(0.2):
-            now = {k: 0 for k in self.peak}
+            now = dict.fromkeys(self.KINDS, 0)
             now["driver (Python)"] = me.memory_info().rss
             for child in me.children(recursive=True):
                 try:
-                    kind = (
-                        "JVM (driver + executors)" if child.name() == "java" else "Python workers"
-                    )
-                    now[kind] += child.memory_info().rss
+                    rss = child.memory_info().rss
+                    if child.name() == "java":
+                        now["JVM (driver + executors)"] += rss
+                    else:
+                        now["Python workers"] += rss
+                        now["largest worker"] = max(now["largest worker"], rss)
                 except psutil.NoSuchProcess:
                     continue
             for k, v in now.items():
@@ -66,21 +84,28 @@ class PeakMemory:
         self._thread.join()
 
 
-def config(paths: list[str], out: str, model: Path, storage: dict) -> Config:
+def full_settings(model: Path) -> dict:
+    """Every stage on: the default pipeline, KenLM for English, every shared benchmark."""
     benchmarks = [
         {"name": name, "format": fmt, "path": str(SHARED / "benchmarks" / rel)}
         for name, fmt, rel in BENCHMARKS
     ]
     benchmarks.append({"name": "humaneval", "format": "humaneval"})
+    return {
+        "perplexity": {"models": {"en": str(model)}, "cutoffs": "auto"},
+        "decontam": {"benchmarks": benchmarks},
+        "mixture": {"tokenizer": {"kind": "tiktoken", "name": "cl100k_base"}},
+    }
+
+
+def config(paths: list[str], out: str, settings: dict, storage: dict | None = None) -> Config:
     return Config.model_validate(
         {
             "input": {"paths": paths},
-            "output": {"dir": out, "target_file_mb": 16},
-            "storage": storage,
-            "spark": {"master": "local[2]", "shuffle_partitions": 8, "progress": False},
-            "perplexity": {"models": {"en": str(model)}, "cutoffs": "auto"},
-            "decontam": {"benchmarks": benchmarks},
-            "mixture": {"tokenizer": {"kind": "tiktoken", "name": "cl100k_base"}},
+            "output": {"dir": out, "target_file_mb": 16, **settings.pop("output", {})},
+            "storage": storage or {},
+            "spark": {"master": f"local[{WORKERS}]", "shuffle_partitions": 8, "progress": False},
+            **settings,
         }
     )
 
@@ -108,70 +133,145 @@ class LoopbackS3:
         self.inputs = [f"s3://{self.bucket}/crawl/{f.name}" for f in files]
 
 
-def timed(cfg: Config) -> tuple[dict, float, dict]:
+def timed_curate(cfg: Config) -> dict:
+    build_session(cfg.spark)  # started before the clock
     with PeakMemory() as memory:
         t0 = time.perf_counter()
         stats = run(cfg)
         wall = time.perf_counter() - t0
-    return stats, wall, memory.peak
+    return {"wall": wall, "stats": stats, "memory": memory.peak,
+            "documents": stats["documents"]["rows"]}  # fmt: skip
+
+
+def timed_datatrove(files: list[Path], work: Path) -> dict:
+    with PeakMemory() as memory:
+        result = run_datatrove(files, work, WORKERS)
+    # The idle Spark JVM of the curate runs is not datatrove's.
+    memory.peak["JVM (driver + executors)"] = 0
+    return result | {"memory": memory.peak}
+
+
+def records_in(stats: dict) -> int:
+    return stats["stages"][0]["in"]
+
+
+def part1(files: list[Path], tmp: Path, model: Path, rounds: int) -> dict[str, dict]:
+    sides = ["datatrove FineWeb", "curate, same stages", "curate, full pipeline"]
+    runs: dict[str, list[dict]] = {s: [] for s in sides}
+    for r in range(rounds):
+        for side in sides if r % 2 == 0 else sides[::-1]:
+            out = tmp / f"{side.split()[0]}-{len(runs[side])}-{r}"
+            if side.startswith("datatrove"):
+                out.mkdir()
+                result = timed_datatrove(files, out)
+            else:
+                settings = fineweb_settings() if "same" in side else full_settings(model)
+                result = timed_curate(config([str(f) for f in files], str(out), settings))
+            runs[side].append(result)
+            print(f"  round {r + 1}: {side:<24} {result['wall']:7.1f} s", flush=True)
+    best = {side: min(rs, key=lambda x: x["wall"]) for side, rs in runs.items()}
+    records = records_in(best["curate, full pipeline"]["stats"])
+    peer = best["datatrove FineWeb"]["wall"]
+    print(f"\nPart 1: {len(files)} docs-crawl files, {records:,} WARC records, {WORKERS} workers; "
+          f"best of {rounds} rounds\n")  # fmt: skip
+    print(f"{'':<24}{'wall s (rounds)':>22}{'records/s/core':>16}{'vs datatrove':>14}"
+          f"{'docs kept':>11}{'peak MiB':>10}")  # fmt: skip
+    for side, rs in runs.items():
+        b = best[side]
+        walls = ", ".join(f"{x['wall']:.1f}" for x in rs)
+        mem = sum(v for k, v in b["memory"].items() if k != "largest worker") / MIB
+        print(f"{side:<24}{walls:>22}{records / b['wall'] / WORKERS:>16.1f}"
+              f"{peer / b['wall']:>13.2f}x{b['documents']:>11,}{mem:>10,.0f}")  # fmt: skip
+    same = best["curate, same stages"]
+    print("\nPer stage: datatrove's task seconds summed over workers; curate's stage wall seconds")
+    for name, sec in best["datatrove FineWeb"]["steps"].items():
+        print(f"  datatrove {name:<34}{sec:>8.1f}")
+    for name, sec in same["stats"]["seconds"].items():
+        print(f"  curate    {name:<34}{sec:>8.1f}")
+    print(f"  curate    {'(report, manifest after total)':<34}"
+          f"{same['wall'] - same['stats']['seconds']['total']:>8.1f}")  # fmt: skip
+    return best
+
+
+def part2(result: dict) -> None:
+    seconds = dict(result["stats"]["seconds"])
+    total = seconds.pop("total")
+    seconds["(stats, report, manifest)"] = result["wall"] - total
+    extract = seconds["extract"]
+    outside = sum(v for k, v in seconds.items() if k != "extract")
+    print("\nPart 2: the full pipeline's time by stage (Spark already started)\n")
+    for name, sec in seconds.items():
+        print(f"  {name:<28}{sec:>8.1f} s{100 * sec / result['wall']:>7.1f} %")
+    print(f"  outside extraction {outside:.1f} s = {outside / extract:.2f} x extraction's "
+          f"{extract:.1f} s (goal <= 1.00)")  # fmt: skip
+    print("  peak MiB: " + ", ".join(f"{k} {v / MIB:,.0f}" for k, v in result["memory"].items()))
+
+
+def part3(files: list[Path], tmp: Path, model: Path, scales: list[int]) -> None:
+    print("\nPart 3: scale curve, full pipeline, local[2]\n")
+    print(f"{'scale':>6}{'records':>10}{'docs out':>10}{'wall s':>9}{'s per 1x':>10}"
+          + "".join(f"{k:>26}" for k in PeakMemory.KINDS))  # fmt: skip
+    points = {}
+    for k in scales:
+        inputs = replicate(files, k, tmp / "copies")
+        result = timed_curate(config([str(f) for f in inputs], str(tmp / f"scale{k}"),
+                                     full_settings(model)))  # fmt: skip
+        points[k] = result
+        stats = result["stats"]
+        print(
+            f"{k:>5}x{records_in(stats):>10,}{result['documents']:>10,}{result['wall']:>9.1f}"
+            f"{result['wall'] / k:>10.1f}"
+            + "".join(f"{v / MIB:>26,.0f}" for v in result["memory"].values()),
+            flush=True,
+        )
+    if 4 in points and len(points) > 1:
+        base = points[4]["wall"] / 4
+        for k, r in points.items():
+            if k > 4:
+                print(f"  {k}x: {r['wall'] / k / base:.2f} x linear from 4x (goal <= 1.10)")
+    for k, r in points.items():
+        per = ", ".join(f"{n} {s:.0f}" for n, s in r["stats"]["seconds"].items())
+        print(f"  {k}x stages s: {per}")
+
+
+def s3_rounds(files: list[Path], tmp: Path, model: Path) -> None:
+    """The full pipeline with inputs and output on S3 (moto on loopback) beside local."""
+    s3 = LoopbackS3(files)
+    for i, kind in enumerate(["local", "s3", "s3", "local"]):
+        if kind == "local":
+            cfg = config([str(f) for f in files], str(tmp / f"s3cmp{i}"), full_settings(model))
+        else:
+            cfg = config(s3.inputs, f"s3://{s3.bucket}/out{i}", full_settings(model), s3.storage)
+        print(f"  {kind:<6} {timed_curate(cfg)['wall']:.1f} s", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=8, help="docs-crawl WARC files (of 8)")
-    parser.add_argument("--storage", choices=["both", "local", "s3"], default="both")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--scale", type=int, default=4, choices=[1, 4, 16, 64],
+                        help="largest copy count of the scale curve")  # fmt: skip
+    parser.add_argument("--skip-peer", action="store_true", help="parts 2 and 3 only")
+    parser.add_argument("--s3", action="store_true", help="also local vs S3 on loopback")
     args = parser.parse_args()
     wikitext = SHARED / "reference-text" / "wikitext2.valid.txt"
     if not FOLDER.is_dir() or not wikitext.exists():
         print(f"skipped: {FOLDER} or {wikitext} not present")
         return 0
     files = sorted(FOLDER.glob("*.warc.gz"))[: args.files]
-    kinds = ["local", "s3"] if args.storage == "both" else [args.storage]
-    # Two rounds, the order reversed in the second, so machine drift cancels; Spark is
-    # started before the first timed run.
-    order = [*kinds, *reversed(kinds)] if len(kinds) == 2 else kinds
-    runs: dict[str, list[tuple[dict, float, dict]]] = {k: [] for k in kinds}
-    with tempfile.TemporaryDirectory() as tmp:
-        train_lm([str(wikitext)], "en", f"{tmp}/lm-en")
-        s3 = LoopbackS3(files) if "s3" in kinds else None
-        for i, kind in enumerate(order):
-            if kind == "local":
-                cfg = config([str(f) for f in files], f"{tmp}/out{i}", Path(tmp) / "lm-en", {})
-            else:
-                out = f"s3://{s3.bucket}/out{i}"
-                cfg = config(s3.inputs, out, Path(tmp) / "lm-en", s3.storage)
-            build_session(cfg.spark)
-            runs[kind].append(timed(cfg))
-    results = {k: min(r, key=lambda x: x[1]) for k, r in runs.items()}  # each side's best
-    for kind, r in runs.items():
-        print(f"{kind} runs: " + ", ".join(f"{x[1]:.1f} s" for x in r))
-    stats = next(iter(results.values()))[0]
-    records, pages = stats["stages"][0]["in"], stats["stages"][0]["out"]
-    print(f"docs-crawl: {args.files} WARC files, {records:,} records, {pages:,} pages "
-          f"extracted, {stats['documents']['rows']:,} documents out; local[2]")  # fmt: skip
-    for kind, (st, wall, _) in results.items():
-        assert st["documents"]["rows"] == stats["documents"]["rows"], "outputs differ"
-        rate = records / wall
-        print(f"{kind:<6} end to end: {wall:.1f} s (Spark already started), "
-              f"{rate:.1f} records/s, {rate / 2:.1f} records/s per core")  # fmt: skip
-    if len(results) == 2:
-        ratios = [s[1] / loc[1] for s, loc in zip(runs["s3"], runs["local"], strict=True)]
-        print("S3 / local wall time, per round: " + ", ".join(f"{r:.2f}" for r in ratios))
-    print(f"\n{'stage':<22}" + "".join(f"{k + ' s':>10}{'share':>8}" for k in results))
-    names = [k for k in stats["seconds"] if k != "total"]
-    for name in [*names, "(stats.json, report)"]:
-        row = f"{name:<22}"
-        for st, _, _ in results.values():
-            seconds = {k: v for k, v in st["seconds"].items() if k != "total"}
-            total = sum(seconds.values())
-            value = st["seconds"]["total"] - total if name.startswith("(") else seconds[name]
-            row += f"{value:>10.1f}" + (
-                f"{100 * value / total:>7.1f}%" if name in seconds else " " * 8
-            )
-        print(row)
-    print(f"\n{'peak resident memory, MiB':<28}" + "".join(f"{k:>8}" for k in results))
-    for name in next(iter(results.values()))[2]:
-        print(f"{name:<28}" + "".join(f"{r[2][name] / 2**20:>8.0f}" for r in results.values()))
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        place_lid_model(tmp / "assets")  # before datatrove is imported
+        model = tmp / "lm-en"
+        train_lm([str(wikitext)], "en", str(model))
+        if args.skip_peer:
+            part2(timed_curate(config([str(f) for f in files], str(tmp / "full"),
+                                      full_settings(model))))  # fmt: skip
+        else:
+            part2(part1(files, tmp, model, args.rounds)["curate, full pipeline"])
+        part3(files, tmp, model, [k for k in (1, 4, 16, 64) if k <= args.scale])
+        if args.s3:
+            s3_rounds(files, tmp, model)
     return 0
 
 

@@ -19,10 +19,12 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pyarrow as pa
 from py4j.protocol import Py4JError
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
@@ -33,7 +35,7 @@ from curate.errors import StageError
 from curate.progress import Progress, stage_progress
 from curate.stats import StageStats
 from curate.storage import Storage, join, sha256
-from curate.tables import Table, read_table, write_table
+from curate.tables import Kernel, Table, map_table, read_table, write_table
 
 MARKER = "_STAGE.json"
 
@@ -196,6 +198,20 @@ class Context:
         partition (``part-00003.zstd.parquet``: the caller's partitioning is the layout)."""
         folder = self.published(table) if published else self.folder(table)
         return write_table(df, self.st, folder, self.cfg.output.compression, published)
+
+    def map(
+        self,
+        table: Table,
+        name: str,
+        kernel: Callable[[], Kernel],
+        schema: pa.Schema,
+        columns: list[str] | None = None,
+    ) -> Table:
+        """This stage's table ``name``: ``table`` file by file through ``kernel()``
+        (``curate.tables.map_table``), one task per file."""
+        self.progress.expect(len(table.files))
+        return map_table(self.spark, self.st, table, self.folder(name), kernel, schema,
+                         self.cfg.output.compression, columns)  # fmt: skip
 
     def read(self, table: Table, columns: list[str] | None = None) -> DataFrame:
         return read_table(self.spark, self.st, table, columns)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,8 @@ from curate.storage import Storage, StorageError, join
 ROW_GROUP_ROWS = 8192
 READ_BATCH_ROWS = 8192
 FILES_DDL = "name string, rows bigint, bytes bigint"
+# A stage's per-batch work inside map_table: a batch in, a batch out.
+Kernel = Callable[[pa.RecordBatch], pa.RecordBatch]
 
 
 @dataclass
@@ -160,17 +162,63 @@ def write_table(
     return Table(folder, df.schema.json(), files)
 
 
+def _file_batches(st: Storage, uri: str, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
+    try:
+        parquet = pq.ParquetFile(st.open_random(uri))
+        yield from parquet.iter_batches(batch_size=READ_BATCH_ROWS, columns=columns)
+    except StorageError:
+        raise
+    except OSError as exc:
+        raise StorageError(f"{uri}: read failed: {exc}") from None
+
+
+def _mapper(st: Storage, folder: str, compression: str, token: str, arrow_schema: bytes,
+            columns: list[str] | None, kernel: Callable[[], Kernel]):  # fmt: skip
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        schema = pa.ipc.read_schema(pa.py_buffer(arrow_schema))
+        fn = kernel()
+        attempt = TaskContext.get().attemptNumber()
+        for batch in batches:
+            for uri, index in zip(*batch.to_pydict().values(), strict=True):
+                name = part_name(index, compression, f"{token}-{attempt}")
+                out = (fn(b) for b in _file_batches(st, uri, columns))
+                rows = write_file(st, join(folder, name), out, schema, compression)
+                size = st.info(join(folder, name)).size
+                yield pa.RecordBatch.from_pydict({"name": [name], "rows": [rows], "bytes": [size]})
+
+    return run
+
+
+def map_table(
+    spark: SparkSession,
+    st: Storage,
+    table: Table,
+    folder: str,
+    kernel: Callable[[], Kernel],
+    schema: pa.Schema,
+    compression: str,
+    columns: list[str] | None = None,
+) -> Table:
+    """``table`` file by file through ``kernel()`` (built once per task; the batches of a
+    file in, ``schema``'s batches out) into one file each under ``folder``: read, kernel
+    and write in one Python task, so the rows never cross to the JVM and back, and the
+    kernel's models and caches stay in the process that uses them."""
+    token = uuid.uuid4().hex[:12]
+    fn = _mapper(st, folder, compression, token, schema.serialize().to_pybytes(), columns, kernel)
+    files = spark.createDataFrame(
+        spark.sparkContext.parallelize(list(enumerate(table.uris)), max(1, len(table.uris))),
+        "index int, uri string",
+    ).select("uri", "index")
+    rows = files.mapInArrow(fn, FILES_DDL).collect()
+    found = sorted((r.asDict() for r in rows), key=lambda f: f["name"])
+    return Table(folder, from_arrow_schema(schema).json(), found)
+
+
 def _reader(st: Storage, columns: list[str]):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for uri in batch.column("uri").to_pylist():
-                try:
-                    parquet = pq.ParquetFile(st.open_random(uri))
-                    yield from parquet.iter_batches(batch_size=READ_BATCH_ROWS, columns=columns)
-                except StorageError:
-                    raise
-                except OSError as exc:
-                    raise StorageError(f"{uri}: read failed: {exc}") from None
+                yield from _file_batches(st, uri, columns)
 
     return run
 

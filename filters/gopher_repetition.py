@@ -22,8 +22,8 @@ _TOP, _DUP = np.array(TOP_NGRAMS), np.array(DUP_NGRAMS)
 
 def token_ids(tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Each token as the index of its first distinct occurrence, and its length."""
-    index: dict[str, int] = {}
-    ids = np.fromiter((index.setdefault(t, len(index)) for t in tokens), np.int64, len(tokens))
+    index = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    ids = np.fromiter(map(index.__getitem__, tokens), np.int64, len(tokens))
     return ids, np.fromiter(map(len, tokens), np.int64, len(tokens))
 
 

@@ -165,24 +165,30 @@ def test_dedup_against_an_earlier_run(spark, demo_crawl, demo_run, tmp_path):
 
 
 def test_repeated_lines_are_cut(spark):
-    from curate.dedup.lines import remove_repeated_lines
+    import pyarrow as pa
+
+    from curate.dedup.lines import cut_lines, keys_to_cut, line_keys_batch, repeated_lines
 
     menu = "Home | Products | Contact"
     docs = [
         (f"d{i}", f"Story {w} about rivers.\n{menu}\nCookie settings 2024")
         for i, w in enumerate(["alpha", "beta", "gamma", "delta"])
     ]
-    docs.append(("solo", f"{menu}\n  home | products | contact  "))
-    df = spark.createDataFrame(docs, "id string, text string")
-    out, repeated = remove_repeated_lines(df, max_docs=3)
-    got = {r["id"]: (r["text"], r["line_chars_removed"]) for r in out.collect()}
-    # The menu is in 5 documents (after normalisation), the cookie line in 4: both cut.
+    docs.append(("solo", f"{menu}\n  home | products | contact  \n\n"))
+    batch = pa.RecordBatch.from_pylist([{"id": i, "text": t} for i, t in docs])
+    keys = spark.createDataFrame(line_keys_batch(batch).to_pandas())
+    repeated = repeated_lines(keys, max_docs=3)
+    cut = {r["id"]: r["cut"] for r in keys_to_cut(keys, repeated).collect()}
+    got = {i: cut_lines(t, cut.get(i)) for i, t in docs}
+    # The menu is in 5 documents (after normalisation), the cookie line ("Cookie settings
+    # 0000" once digits are folded) in 4: both cut; blank lines are never cut.
     assert got["d0"] == (
         "Story alpha about rivers.",
         len(menu) + 1 + len("Cookie settings 2024") + 1,
     )
-    assert got["solo"][0] == ""
+    assert got["solo"][0] == "\n"
     assert repeated.count() == 2
+    assert set(cut) == {"d0", "d1", "d2", "d3", "solo"}
 
 
 def test_line_dedup_empty_documents_are_counted(spark, demo_crawl, tmp_path):

@@ -4,13 +4,19 @@ shingle set and LSH band keys."""
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import xxhash
 
+from curate.dedup.lines import cut_lines
 from curate.dedup.minhash import band_keys, batch_shingle_hashes, batch_token_hashes, signatures
+
+if TYPE_CHECKING:
+    from curate.config import DedupConfig
 
 KEYS_SCHEMA = pa.schema(
     [
@@ -21,10 +27,6 @@ KEYS_SCHEMA = pa.schema(
         ("shingle_set", pa.list_(pa.int64())),
         ("bands", pa.list_(pa.int64())),
     ]
-)
-KEYS_DDL = (
-    "id string, url_key string, content_hash bigint, n_shingles int, "
-    "shingle_set array<bigint>, bands array<bigint>"
 )
 # The columns of signatures/ (keys + crawl_date): what dedup.against compares with.
 SIGNATURE_COLUMNS = [
@@ -80,3 +82,27 @@ def keys_batch(
         out["shingle_set"].append(doc_set.astype(np.int64).tolist())
         out["bands"].append(band_keys(sigs[i], bands, rows) if doc_set.size else [])
     return pa.RecordBatch.from_pydict(out, schema=KEYS_SCHEMA)
+
+
+def cut_and_key_batch(
+    batch: pa.RecordBatch, schema: pa.Schema, bands: int, rows: int, cfg: DedupConfig
+) -> pa.RecordBatch:
+    """A batch of documents (with ``cut``: the repeated line keys to cut, or null) as
+    ``schema``: its columns with the lines cut (``text``, ``n_chars``), the characters cut
+    (``line_chars_removed``) and the keys of the cut text (KEYS_SCHEMA's columns)."""
+    texts = batch.column("text").to_pylist()
+    cuts = batch.column("cut").to_pylist() if "cut" in batch.schema.names else [None] * len(texts)
+    cut = [cut_lines(t or "", c) for t, c in zip(texts, cuts, strict=True)]
+    text = pa.array([t for t, _ in cut], pa.string())
+    docs = pa.RecordBatch.from_arrays(
+        [batch.column("id"), batch.column("url"), text], names=["id", "url", "text"]
+    )
+    keys = keys_batch(docs, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows, cfg.shingles)
+    columns = {
+        **{name: batch.column(name) for name in batch.schema.names},
+        **{name: keys.column(name) for name in KEYS_SCHEMA.names},
+        "text": text,
+        "n_chars": pc.cast(pc.utf8_length(text), pa.int32()),
+        "line_chars_removed": pa.array([n for _, n in cut], pa.int32()),
+    }
+    return pa.RecordBatch.from_arrays([columns[f.name] for f in schema], schema=schema)

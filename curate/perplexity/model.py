@@ -41,13 +41,13 @@ class LanguageModel:
     def paragraph_scores(self, text: str) -> list[tuple[float, int]]:
         """(log10 probability, words incl. the end of paragraph) of every non-empty
         paragraph."""
+        normalized = [normalize_line(line) for line in text.split("\n")]
         out = []
-        for line in text.split("\n"):
-            normalized = normalize_line(line)
-            pieces = self.sp.encode(normalized, out_type=str)
+        # One SentencePiece call for every line of the document.
+        for line, pieces in zip(normalized, self.sp.encode(normalized, out_type=str), strict=True):
             if pieces:
                 logprob = self.lm.score(" ".join(pieces), bos=True, eos=True)
-                out.append((logprob, len(normalized.split()) + 1))
+                out.append((logprob, len(line.split()) + 1))
         return out
 
     def score(self, text: str) -> Score:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import regex
+
 UNICODE_PUNCT = {
     "，": ",", "。": ".", "、": ",", "„": '"', "”": '"', "“": '"', "«": '"', "»": '"',
     "１": '"', "」": '"', "「": '"', "《": '"', "》": '"', "´": "'", "∶": ":", "：": ":",
@@ -16,12 +18,14 @@ UNICODE_PUNCT = {
 _PUNCT = str.maketrans(UNICODE_PUNCT)
 _NON_PRINTING = str.maketrans({c: None for c in [*range(32), *range(127, 160)]})
 _DIGIT = re.compile(r"\d")
+_MARK = regex.compile(r"\p{Mn}+")
 
 
 def normalize_line(line: str) -> str:
     line = line.strip().lower()
     if not line:
         return line
-    line = "".join(c for c in unicodedata.normalize("NFD", line) if unicodedata.category(c) != "Mn")
+    if not line.isascii():  # ASCII has no accents to strip
+        line = _MARK.sub("", unicodedata.normalize("NFD", line))
     line = _DIGIT.sub("0", line)
     return line.translate(_PUNCT).translate(_NON_PRINTING)

@@ -13,6 +13,7 @@ from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
 from curate.config import DEFAULT_PII_TAGS, PiiConfig
+from curate.pii import PII_COUNTS_TYPE
 from curate.pii.engine import NER_ENTITIES, ner_analyzer, pattern_analyzer
 from curate.pii.negatives import is_hard_negative
 from curate.pii.prescan import windows
@@ -20,7 +21,6 @@ from curate.pii.prescan import windows
 # spaCy's default max_length is 1M characters; NER runs on line-aligned chunks below it.
 _NER_CHUNK = 100_000
 # A list of {entity, count}, not a map: Hugging Face datasets has no map type.
-PII_COUNTS_TYPE = pa.list_(pa.struct([("entity", pa.string()), ("count", pa.int32())]))
 
 
 def _chunks(text: str, size: int) -> Iterator[tuple[int, str]]:

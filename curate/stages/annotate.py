@@ -3,12 +3,10 @@ is dropped here, so a threshold change reruns only ``filter``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import from_arrow_schema
+import pyarrow.compute as pc
 
 from curate.config import Config
 from curate.extract.records import RECORD_SCHEMA
@@ -24,21 +22,24 @@ from curate.runner import Context, Result, Stage
 from curate.schema import RECORD_COLUMNS
 from curate.stats import StageStats
 from curate.storage import Storage
-from curate.tables import Table
+from curate.tables import Kernel, Table
 
 
-def _annotate_partitions(st: Storage, cfg_json: str, schema: pa.Schema):
-    def run_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _annotate_kernel(st: Storage, cfg_json: str, schema: pa.Schema):
+    def make() -> Kernel:
         cfg = Config.model_validate_json(cfg_json)
-        filters = all_filters(cfg, st)  # once per partition: list files are read here
+        filters = all_filters(cfg, st)  # once per task: list files are read here
 
-        def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
+        def annotate(batch: pa.RecordBatch) -> pa.RecordBatch:
             return annotate_batch(batch, cfg, schema, filters)
 
-        for batch in batches:
-            yield guarded(batch, kernel, schema, ANNOTATE_ERROR)
+        def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
+            docs = batch.filter(pc.is_null(batch.column("reason"))).select(RECORD_COLUMNS)
+            return guarded(docs, annotate, schema, ANNOTATE_ERROR)
 
-    return run_partition
+        return kernel
+
+    return make
 
 
 class Annotate(Stage):
@@ -56,10 +57,8 @@ class Annotate(Stage):
         assert table is not None
         base = pa.schema([RECORD_SCHEMA.field(c) for c in RECORD_COLUMNS])
         schema = annotated_schema(base, ctx.cfg)
-        fn = _annotate_partitions(ctx.st, ctx.cfg.model_dump_json(), schema)
-        docs = ctx.read(table, [*RECORD_COLUMNS, "reason"]).where(F.col("reason").isNull())
-        out_schema = from_arrow_schema(with_error(schema, ANNOTATE_ERROR))
-        annotated = docs.select(*RECORD_COLUMNS).mapInArrow(fn, out_schema)
-        out = ctx.write(annotated, "documents")
+        kernel = _annotate_kernel(ctx.st, ctx.cfg.model_dump_json(), schema)
+        out = ctx.map(table, "documents", kernel, with_error(schema, ANNOTATE_ERROR),
+                      [*RECORD_COLUMNS, "reason"])  # fmt: skip
         stats = StageStats(self.name, out.rows, out.rows)
         return Result({"documents": out}, stats, {"params": annotate_params(ctx.cfg)})

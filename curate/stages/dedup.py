@@ -14,13 +14,14 @@ from typing import Any
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
 from curate import storage
 from curate.config import Config, DedupConfig
 from curate.dedup.components import connected_components
-from curate.dedup.keys import KEYS_DDL, KEYS_SCHEMA, SIGNATURE_COLUMNS, keys_batch
-from curate.dedup.lines import remove_repeated_lines
-from curate.guard import error_examples, guarded
+from curate.dedup.keys import KEYS_SCHEMA, SIGNATURE_COLUMNS, cut_and_key_batch
+from curate.dedup.lines import keys_to_cut, line_keys_batch, repeated_lines
+from curate.guard import guarded, with_error
 from curate.runner import Context, Result, Stage
 from curate.schema import read_kept
 from curate.stats import StageStats
@@ -35,17 +36,23 @@ _ALL_PAIRS = (
 _CHAIN = "transform(sequence(0, size(ids) - 2), i -> named_struct('a', ids[i], 'b', ids[i + 1]))"
 
 
+LINE_KEYS_DDL = "id string, line_keys array<bigint>"
 # A document whose keys raised (the per-record guard): removed as dedup_error.
 ERROR = "dedup_error"
 
 
-def _keys_partitions(cfg: DedupConfig, bands: int, rows: int):
+def _line_keys_partitions(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        yield line_keys_batch(batch)
+
+
+def _keyed_partitions(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
     def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
-        return keys_batch(batch, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows, cfg.shingles)
+        return cut_and_key_batch(batch, schema, bands, rows, cfg)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield guarded(batch, kernel, KEYS_SCHEMA, ERROR)
+            yield guarded(batch, kernel, schema, ERROR)
 
     return run
 
@@ -109,7 +116,7 @@ def _near_duplicates(
     ranked = members.select(
         "id", "root", "is_reference", F.row_number().over(w).alias("rank"),
         F.first("id").over(w).alias("duplicate_of"),
-    )  # fmt: skip
+    ).localCheckpoint()  # fmt: skip
     sizes = ranked.groupBy("root").count().groupBy("count").count().collect()
     histogram = {str(r[0]): r[1] for r in sorted(sizes)}
     removed = ranked.where((F.col("rank") > 1) & ~F.col("is_reference")).select(
@@ -128,6 +135,30 @@ def _reference(ctx: Context, dirs: list[str]) -> DataFrame | None:
     return out.select(*SIGNATURE_COLUMNS).withColumn("is_reference", F.lit(True))
 
 
+def _cut_keys(ctx: Context, docs: DataFrame, cfg: DedupConfig) -> dict[str, Table]:
+    """Tables ``line_keys`` and ``repeated_lines`` (dedup.lines), and ``keyed``: every
+    document with its repeated lines cut, ``line_chars_removed``, its keys and ``dedup_error``,
+    from one Python pass."""
+    tables: dict[str, Table] = {}
+    schema = to_arrow_schema(docs.schema, timezone="UTC")
+    if cfg.lines:
+        keys = docs.select("id", "text").mapInArrow(_line_keys_partitions, LINE_KEYS_DDL)
+        tables["line_keys"] = ctx.write(keys, "line_keys")
+        keys = ctx.read(tables["line_keys"])
+        tables["repeated_lines"] = ctx.write(
+            repeated_lines(keys, cfg.line_max_docs), "repeated_lines"
+        )
+        docs = docs.join(keys_to_cut(keys, ctx.read(tables["repeated_lines"])), "id", "left")
+    added = [f for f in KEYS_SCHEMA if f.name != "id"]
+    schema = pa.schema([*schema, pa.field("line_chars_removed", pa.int32()), *added])
+    bands, rows = cfg.banding()
+    keyed = docs.mapInArrow(
+        _keyed_partitions(cfg, bands, rows, schema), from_arrow_schema(with_error(schema, ERROR))
+    )
+    tables["keyed"] = ctx.write(keyed, "keyed")
+    return tables
+
+
 class Dedup(Stage):
     name = "dedup"
     sections = ("dedup",)
@@ -137,38 +168,46 @@ class Dedup(Stage):
 
     def run(self, ctx: Context, table: Table | None) -> Result:
         """Table ``documents``: every input document (repeated lines cut) with
-        ``filter_reason`` and ``duplicate_of`` for the removed ones; ``keys``: every kept
-        document's dedup keys (publish turns them into signatures/)."""
+        ``filter_reason`` and ``duplicate_of`` for the removed ones; ``keyed``: the same
+        documents with their dedup keys (publish turns the kept ones' into signatures/)."""
         assert table is not None
-        spark, cfg = ctx.spark, ctx.cfg.dedup
+        cfg = ctx.cfg.dedup
         docs = read_kept(ctx, table)
+        doc_columns = [*docs.columns, "line_chars_removed"]
         n_in = ctx.n_in
         bands, rows = cfg.banding()
         report: dict[str, Any] = {"bands": bands, "rows": rows, "clusters": {}}
-        tables: dict[str, Table] = {}
-        removed = None
+        tables = _cut_keys(ctx, docs, cfg)
+        keyed = tables["keyed"]
+        order_columns = [c.partition(" ")[0] for c in cfg.keep_order]
+        columns = dict.fromkeys([*SIGNATURE_COLUMNS, "n_chars", ERROR, "line_chars_removed",
+                                 *(c for c in order_columns if c in doc_columns)])  # fmt: skip
+        flags = ctx.read(keyed, list(columns))
+        short = F.lit(cfg.lines) & (F.col("n_chars") < cfg.line_min_doc_chars)
+        failed = F.col(ERROR).isNotNull()
+        totals = flags.agg(
+            F.sum("line_chars_removed").alias("chars"),
+            F.count(F.when(F.col("line_chars_removed") > 0, 1)).alias("docs"),
+            F.min(ERROR).alias("error_a"),
+            F.max(ERROR).alias("error_b"),
+        ).first()
+        errors = sorted({e for e in (totals["error_a"], totals["error_b"]) if e})
+        examples = {ERROR: errors} if errors else {}
         if cfg.lines:
-            all_docs, removed, report["lines"] = _cut_repeated_lines(ctx, docs, cfg, tables)
-            docs = all_docs.join(removed.select("id"), "id", "left_anti")
-        else:
-            all_docs = docs = docs.withColumn("line_chars_removed", F.lit(0))
-        keys = docs.select("id", "url", "text").mapInArrow(
-            _keys_partitions(cfg, bands, rows), f"{KEYS_DDL}, {ERROR} string"
+            report["lines"] = {"repeated_lines": tables["repeated_lines"].rows,
+                               "docs_touched": totals["docs"] or 0,
+                               "chars_removed": totals["chars"] or 0}  # fmt: skip
+        reason = F.when(failed, F.lit(ERROR)).when(short, F.lit("line_dedup_empty"))
+        removed = flags.where(failed | short).select(
+            "id", reason.alias("reason"), F.lit(None).cast("string").alias("duplicate_of")
         )
-        keyed = keys.join(docs.select("id", "crawl_date"), "id")
-        tables["keys"] = ctx.write(keyed.select(*SIGNATURE_COLUMNS, ERROR), "keys")
-        keys = ctx.read(tables["keys"])
-        failed = keys.where(F.col(ERROR).isNotNull())
-        examples = error_examples(failed, ERROR, ERROR)
-        if examples:
-            found = failed.select("id", F.lit(ERROR).alias("reason"),
-                                  F.lit(None).cast("string").alias("duplicate_of"))  # fmt: skip
-            removed = found if removed is None else removed.unionByName(found)
-            docs = docs.join(failed.select("id"), "id", "left_anti")
-        keys = keys.where(F.col(ERROR).isNull()).drop(ERROR)
-        extra_cols = [c for c in docs.columns if c not in keys.columns and c != "text"]
-        base = keys.join(docs.select("id", *extra_cols), "id").withColumn(
-            "is_reference", F.lit(False)
+        keep = [c for c in columns if c not in (ERROR, "n_chars", "line_chars_removed")]
+        # Read once, used by every step below.
+        base = (
+            flags.where(~(failed | short))
+            .select(*keep)
+            .withColumn("is_reference", F.lit(False))
+            .localCheckpoint()
         )
         reference = _reference(ctx, cfg.against)
         if reference is not None:
@@ -181,8 +220,8 @@ class Dedup(Stage):
         ]
         for name, step in steps:
             if getattr(cfg, name):
-                found = step(base)
-                removed = found if removed is None else removed.unionByName(found)
+                found = step(base).localCheckpoint()
+                removed = removed.unionByName(found)
                 # Drop this run's removed rows; an earlier run's row with the same id stays.
                 gone = found.select("id", F.lit(False).alias("is_reference"))
                 base = base.join(gone, ["id", "is_reference"], "left_anti")
@@ -190,15 +229,15 @@ class Dedup(Stage):
             found, histogram = _near_duplicates(base, cfg, order)
             report["clusters"] = {"count": sum(histogram.values()), "sizes": histogram}
             if found is not None:
-                removed = found if removed is None else removed.unionByName(found)
-        if removed is None:
-            removed = spark.createDataFrame([], "id string, reason string, duplicate_of string")
+                removed = removed.unionByName(found)
         tables["removed"] = ctx.write(removed, "removed")
         removed = ctx.read(tables["removed"])
 
         counts = {r["reason"]: r["count"] for r in removed.groupBy("reason").count().collect()}
         stats = StageStats(self.name, n_in, n_in - sum(counts.values()), counts, examples)
-        rows_out = all_docs.join(removed.withColumnRenamed("reason", "filter_reason"), "id", "left")
+        rows_out = ctx.read(keyed, doc_columns).join(
+            removed.withColumnRenamed("reason", "filter_reason"), "id", "left"
+        )
         rows_out = rows_out.join(_cluster_sizes(removed), "id", "left").withColumn(
             "duplicate_count",
             F.when(F.col("filter_reason").isNull(), F.coalesce("duplicate_count", F.lit(1))),
@@ -221,37 +260,6 @@ def _cluster_sizes(removed: DataFrame) -> DataFrame:
     return links.groupBy(F.col("duplicate_of").alias("id")).agg(
         (F.count(F.lit(1)) + 1).cast("int").alias("duplicate_count")
     )
-
-
-def _cut_repeated_lines(
-    ctx: Context, docs: DataFrame, cfg: DedupConfig, tables: dict[str, Table]
-) -> tuple[DataFrame, DataFrame, dict[str, int]]:
-    """All documents with repeated lines cut (text, n_chars, line_chars_removed), the
-    removals of those left too short, and the counts for the report."""
-    cleaned, repeated = remove_repeated_lines(docs.select("id", "text"), cfg.line_max_docs)
-    tables["lines"] = ctx.write(cleaned, "lines")
-    tables["repeated_lines"] = ctx.write(repeated, "repeated_lines")
-    cleaned = ctx.read(tables["lines"])
-    docs = (
-        docs.drop("text")
-        .join(cleaned, "id")
-        .withColumn("n_chars", F.length("text"))
-        .select(*docs.columns, "line_chars_removed")
-    )
-    short = F.col("n_chars") < cfg.line_min_doc_chars
-    removed = docs.where(short).select(
-        "id",
-        F.lit("line_dedup_empty").alias("reason"),
-        F.lit(None).cast("string").alias("duplicate_of"),
-    )
-    counts = docs.agg(
-        F.sum("line_chars_removed").alias("chars"),
-        F.sum(F.when(F.col("line_chars_removed") > 0, 1).otherwise(0)).alias("docs"),
-    ).first()
-    n_lines = tables["repeated_lines"].rows
-    report = {"repeated_lines": n_lines, "docs_touched": counts["docs"] or 0,
-              "chars_removed": counts["chars"] or 0}  # fmt: skip
-    return docs, removed, report
 
 
 def _url_order() -> list[Column]:

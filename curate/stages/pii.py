@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, IntegerType, StringType, StructField, StructType
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from curate.config import DEFAULT_PII_TAGS, Config, PiiConfig
 from curate.guard import error_examples, guarded
+from curate.pii import PII_COUNTS_TYPE
 from curate.runner import Context, Result, Stage
-from curate.schema import read_kept
+from curate.schema import REMOVAL_COLUMNS
 from curate.stats import StageStats
-from curate.tables import Table
+from curate.tables import Kernel, Table
 
 # One scrubber (presidio engines, spaCy model) per executor process and config.
 _SCRUBBERS: dict[str, Any] = {}
@@ -25,18 +26,31 @@ _SCRUBBERS: dict[str, Any] = {}
 ERROR = "pii_error"
 
 
-def _scrub_partitions(cfg_json: str):
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from curate.pii.scrub import PII_COUNTS_TYPE, PiiScrubber, scrub_batch
+def _scrub_kernel(cfg_json: str, schema: pa.Schema):
+    """Kept documents (filter_reason null) scrubbed, as ``schema``: the input's columns but
+    the removal ones, pii_counts, pii_error, then filter_reason (pii_error where scrubbing
+    raised) and duplicate_of."""
+
+    def make() -> Kernel:
+        from curate.pii.scrub import PiiScrubber, scrub_batch
 
         if cfg_json not in _SCRUBBERS:
             _SCRUBBERS[cfg_json] = PiiScrubber(PiiConfig.model_validate_json(cfg_json))
         scrubber = _SCRUBBERS[cfg_json]
-        for batch in batches:
-            schema = batch.schema.append(pa.field("pii_counts", PII_COUNTS_TYPE))
-            yield guarded(batch, lambda b: scrub_batch(b, scrubber), schema, ERROR)
+        scrubbed = pa.schema([f for f in schema if f.name not in (ERROR, *REMOVAL_COLUMNS)])
+        inputs = [f.name for f in scrubbed if f.name != "pii_counts"]
 
-    return run
+        def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
+            docs = batch.filter(pc.is_null(batch.column("filter_reason"))).select(inputs)
+            out = guarded(docs, lambda b: scrub_batch(b, scrubber), scrubbed, ERROR)
+            failed = pc.is_valid(out.column(ERROR))
+            reason = pc.if_else(failed, pa.scalar(ERROR), pa.scalar(None, pa.string()))
+            out = out.append_column("filter_reason", reason)
+            return out.append_column("duplicate_of", pa.nulls(out.num_rows, pa.string()))
+
+        return kernel
+
+    return make
 
 
 def policy(cfg: PiiConfig) -> dict[str, str]:
@@ -56,18 +70,12 @@ class Pii(Stage):
         report: per-entity totals and what replaces each entity."""
         assert table is not None
         cfg = ctx.cfg.pii
-        docs = read_kept(ctx, table)
-        entity = StructType(
-            [StructField("entity", StringType()), StructField("count", IntegerType())]
-        )
-        counts = StructField("pii_counts", ArrayType(entity))
-        schema = StructType([*docs.schema.fields, counts, StructField(ERROR, StringType())])
-        scrubbed = docs.mapInArrow(_scrub_partitions(cfg.model_dump_json()), schema)
-        failed = F.when(F.col(ERROR).isNotNull(), F.lit(ERROR))
-        scrubbed = scrubbed.withColumn("filter_reason", failed).withColumn(
-            "duplicate_of", F.lit(None).cast("string")
-        )
-        out = ctx.write(scrubbed, "documents")
+        arrow = to_arrow_schema(table.struct, timezone="UTC")
+        kept = [f for f in arrow if f.name not in REMOVAL_COLUMNS]
+        added = [("pii_counts", PII_COUNTS_TYPE), (ERROR, pa.string()),
+                 ("filter_reason", pa.string()), ("duplicate_of", pa.string())]  # fmt: skip
+        schema = pa.schema([*kept, *(pa.field(n, t) for n, t in added)])
+        out = ctx.map(table, "documents", _scrub_kernel(cfg.model_dump_json(), schema), schema)
         rows = (
             ctx.read(out, ["pii_counts"])
             .select(F.explode("pii_counts").alias("c"))

@@ -58,7 +58,7 @@ class Publish(Stage):
         assert table is not None
         kept = with_late_columns(read_kept(ctx, table)).select(*output_columns(ctx.cfg))
         tables = {"documents": _write_documents(ctx, kept, "documents")}
-        keys = ctx.table("dedup", "keys")
+        keys = ctx.table("dedup", "keyed")
         if keys is not None:
             published = ctx.read(tables["documents"], ["id"])
             signatures = ctx.read(keys, SIGNATURE_COLUMNS).join(published, "id")
