@@ -160,7 +160,7 @@ def part1(files: list[Path], tmp: Path, model: Path, rounds: int) -> dict[str, d
     runs: dict[str, list[dict]] = {s: [] for s in sides}
     for r in range(rounds):
         for side in sides if r % 2 == 0 else sides[::-1]:
-            out = tmp / f"{side.split()[0]}-{len(runs[side])}-{r}"
+            out = tmp / f"part1-{sides.index(side)}-{r}"
             if side.startswith("datatrove"):
                 out.mkdir()
                 result = timed_datatrove(files, out)

@@ -217,7 +217,12 @@ def _perplexity(docs: DataFrame, cutoffs: dict | None) -> dict[str, Any]:
 def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None) -> dict:
     """Everything the report shows, as plain JSON-able values."""
     cfg = ctx.cfg
-    docs = ctx.read(ctx.table("filter"))
+    table = ctx.table("filter")
+    docs = ctx.read(table)
+    # Every figure but the funnel's tokens and the samples reads the signals alone: read
+    # once, without the text, and kept for the figures' many small jobs.
+    signals = ctx.read(table, [c for c in table.struct.fieldNames() if c != "text"])
+    signals = signals.localCheckpoint()
     # The reasons the funnel counts under its language step.
     language_reasons = [r for st in stats["funnel"] if st["name"] == "language"
                         for r in st["removed"]]  # fmt: skip
@@ -231,9 +236,9 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
     return {
         "funnel": _funnel(ctx, stats, docs),
         "removals": {st["name"]: st["removed"] for st in stats["funnel"] if st["removed"]},
-        "signals": _signals(docs, cfg, language_reasons, stats["filter"].get("classifiers", {})),
-        "languages": _languages(docs, cfg),
-        "perplexity": _perplexity(docs, stats["filter"]["perplexity"]["cutoffs"]),
+        "signals": _signals(signals, cfg, language_reasons, stats["filter"].get("classifiers", {})),
+        "languages": _languages(signals, cfg),
+        "perplexity": _perplexity(signals, stats["filter"]["perplexity"]["cutoffs"]),
         "buckets": stats["filter"].get("buckets"),
         "removed_by_language": stats["filter"].get("removed_by_language", {}),
         "samples": _samples(docs),

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
@@ -20,13 +21,13 @@ from curate import storage
 from curate.config import Config, DedupConfig
 from curate.dedup.components import connected_components
 from curate.dedup.keys import KEYS_SCHEMA, SIGNATURE_COLUMNS, cut_and_key_batch
-from curate.dedup.lines import keys_to_cut, line_keys_batch, repeated_lines
+from curate.dedup.lines import LINE_KEYS_SCHEMA, keys_to_cut, line_keys_batch, repeated_lines
 from curate.guard import guarded, with_error
 from curate.runner import Context, Result, Stage
 from curate.schema import read_kept
 from curate.stats import StageStats
 from curate.storage import join
-from curate.tables import Table, list_table
+from curate.tables import Kernel, Table, list_table
 
 # Candidate pairs of a bucket (a sorted id array): all pairs, or a chain for big buckets.
 _ALL_PAIRS = (
@@ -36,14 +37,15 @@ _ALL_PAIRS = (
 _CHAIN = "transform(sequence(0, size(ids) - 2), i -> named_struct('a', ids[i], 'b', ids[i + 1]))"
 
 
-LINE_KEYS_DDL = "id string, line_keys array<bigint>"
 # A document whose keys raised (the per-record guard): removed as dedup_error.
 ERROR = "dedup_error"
 
 
-def _line_keys_partitions(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    for batch in batches:
-        yield line_keys_batch(batch)
+def _line_keys_kernel() -> Kernel:
+    def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
+        return line_keys_batch(batch.filter(pc.is_null(batch.column("filter_reason"))))
+
+    return kernel
 
 
 def _keyed_partitions(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
@@ -135,15 +137,16 @@ def _reference(ctx: Context, dirs: list[str]) -> DataFrame | None:
     return out.select(*SIGNATURE_COLUMNS).withColumn("is_reference", F.lit(True))
 
 
-def _cut_keys(ctx: Context, docs: DataFrame, cfg: DedupConfig) -> dict[str, Table]:
+def _cut_keys(ctx: Context, table: Table, docs: DataFrame, cfg: DedupConfig) -> dict[str, Table]:
     """Tables ``line_keys`` and ``repeated_lines`` (dedup.lines), and ``keyed``: every
     document with its repeated lines cut, ``line_chars_removed``, its keys and ``dedup_error``,
     from one Python pass."""
     tables: dict[str, Table] = {}
     schema = to_arrow_schema(docs.schema, timezone="UTC")
     if cfg.lines:
-        keys = docs.select("id", "text").mapInArrow(_line_keys_partitions, LINE_KEYS_DDL)
-        tables["line_keys"] = ctx.write(keys, "line_keys")
+        columns = ["id", "text", "filter_reason"]
+        tables["line_keys"] = ctx.map(table, "line_keys", _line_keys_kernel, LINE_KEYS_SCHEMA,
+                                      columns)  # fmt: skip
         keys = ctx.read(tables["line_keys"])
         tables["repeated_lines"] = ctx.write(
             repeated_lines(keys, cfg.line_max_docs), "repeated_lines"
@@ -177,7 +180,7 @@ class Dedup(Stage):
         n_in = ctx.n_in
         bands, rows = cfg.banding()
         report: dict[str, Any] = {"bands": bands, "rows": rows, "clusters": {}}
-        tables = _cut_keys(ctx, docs, cfg)
+        tables = _cut_keys(ctx, table, docs, cfg)
         keyed = tables["keyed"]
         order_columns = [c.partition(" ")[0] for c in cfg.keep_order]
         columns = dict.fromkeys([*SIGNATURE_COLUMNS, "n_chars", ERROR, "line_chars_removed",

@@ -122,6 +122,10 @@ class Filter(Stage):
             if r["filter_reason"] is not None:
                 removed[r["filter_reason"]] = removed.get(r["filter_reason"], 0) + r["n"]
         n = out.rows
-        examples = error_examples(annotated, ANNOTATE_ERROR, ANNOTATE_ERROR)
+        examples = (
+            error_examples(annotated, ANNOTATE_ERROR, ANNOTATE_ERROR)
+            if ANNOTATE_ERROR in removed
+            else {}
+        )
         stats = StageStats(self.name, n, n - sum(removed.values()), removed, examples)
         return Result({"documents": out}, stats, _report(cfg, rows, n, cut, buckets))
