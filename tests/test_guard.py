@@ -65,8 +65,9 @@ def test_each_stage_kernel_guards_its_documents(monkeypatch, tmp_path):
     carries the stage's error column, its batch's other documents are computed."""
     from curate.config import Config, DecontamConfig, DedupConfig, PiiConfig, TokenizerConfig
     from curate.decontam.index import build_index
+    from curate.dedup.keys import KEYS_SCHEMA
     from curate.mixture import shards
-    from curate.pii import scrub
+    from curate.pii import PII_COUNTS_TYPE, scrub
     from curate.schema import RECORD_COLUMNS
     from curate.stages import annotate, decontam, dedup, pii
     from curate.storage import use
@@ -88,25 +89,37 @@ def test_each_stage_kernel_guards_its_documents(monkeypatch, tmp_path):
     records = pa.RecordBatch.from_pylist(
         [{"id": f"d{i}", "url": "https://a.example/", "text": t, "n_chars": len(t)}
          for i, t in enumerate(texts)], schema=base)  # fmt: skip
-    fn = annotate._annotate_partitions(
+    records = records.append_column("reason", pa.nulls(3, pa.string()))  # extract's: kept
+    kernel = annotate._annotate_kernel(
         use(None), cfg.model_dump_json(), annotated_schema(base, cfg)
-    )
-    rows = outputs(fn, records)
+    )()
+    rows = kernel(records).to_pylist()
     assert [r["annotate_error"] is not None for r in rows] == [False, True, False]
     assert rows[1]["text"] == BOOM and rows[1]["language"] is None
     assert rows[0]["language"] == "en"
 
-    # dedup keys
-    monkeypatch.setattr(dedup, "keys_batch", _raise_on_boom(dedup.keys_batch))
-    rows = outputs(dedup._keys_partitions(DedupConfig(), 9, 13), _docs(texts))
+    # dedup: lines cut and keys
+    monkeypatch.setattr(dedup, "cut_and_key_batch", _raise_on_boom(dedup.cut_and_key_batch))
+    docs = _docs(texts)
+    keys = [f for f in KEYS_SCHEMA if f.name != "id"]
+    schema = pa.schema([*docs.schema, pa.field("line_chars_removed", pa.int32()), *keys])
+    rows = outputs(dedup._keyed_partitions(DedupConfig(), 9, 13, schema), docs)
     assert [r["dedup_error"] is not None for r in rows] == [False, True, False]
-    assert rows[0]["n_shingles"] > 0 and rows[1]["id"] == "d1"
+    assert rows[0]["n_shingles"] > 0 and rows[1]["id"] == "d1" and rows[1]["text"] == BOOM
 
     # pii
     monkeypatch.setattr(scrub, "scrub_batch", _raise_on_boom(scrub.scrub_batch))
-    rows = outputs(pii._scrub_partitions(PiiConfig().model_dump_json()), _docs(texts))
+    removal = [pa.field("filter_reason", pa.string()), pa.field("duplicate_of", pa.string())]
+    docs = pa.RecordBatch.from_arrays(
+        [*docs.columns, pa.nulls(3, pa.string()), pa.nulls(3, pa.string())],
+        schema=pa.schema([*docs.schema, *removal]),
+    )
+    added = [pa.field("pii_counts", PII_COUNTS_TYPE), pa.field("pii_error", pa.string())]
+    schema = pa.schema([*_docs(texts).schema, *added, *removal])
+    rows = pii._scrub_kernel(PiiConfig().model_dump_json(), schema)()(docs).to_pylist()
     assert [r["pii_error"] is not None for r in rows] == [False, True, False]
     assert "ZeroDivisionError: injected" in rows[1]["pii_error"]
+    assert [r["filter_reason"] for r in rows] == [None, "pii_error", None]
 
     # decontam: the scan and the apply step
     index = build_index([], 13, 8)
