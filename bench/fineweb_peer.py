@@ -148,15 +148,17 @@ def fineweb_settings() -> dict:
     """curate with datatrove's stages and thresholds: English at lid.176 >= 0.65, the
     Gopher, C4 (FineWeb's setting) and FineWeb rules, MinHash 14 x 8 on word 5-grams
     without Jaccard verification, e-mails and IP addresses scrubbed; no URL, exact or
-    line dedup, perplexity, decontamination, tokens or report."""
+    line dedup, perplexity, decontamination, tokens, report or removed/ table."""
     off = {"enabled": False}
     return {
-        "language": {"keep": ["en"], "min_score": 0.65},
+        # Signals only for English, as datatrove's filters only see what its LanguageFilter keeps.
+        "language": {"keep": ["en"], "min_score": 0.65, "signals_for_kept_only": True},
         "quality": {
             "url_filter": off,
             "encoding": off,
             "toxicity": off,
             "c4": {"drop_lines_without_terminal_punct": False},
+            "keep_removed": False,  # the recipe as run writes no exclusions
         },
         "perplexity": off,
         "dedup": {

@@ -110,6 +110,11 @@ class LanguageConfig(_Strict):
     keep: list[str] = Field(default_factory=list)
     min_score: float = Field(default=0.65, ge=0, le=1)  # FineWeb's threshold
     min_score_by_language: dict[str, float] = Field(default_factory=dict)
+    # Quality signals, perplexity and classifier scores only for documents the language
+    # rules keep (as datatrove's filters run after its LanguageFilter): annotate is faster
+    # where most text is in other languages, but changing keep or the scores then needs a
+    # new annotate run. Off: every document gets every signal.
+    signals_for_kept_only: bool = False
 
 
 def _section_of(cls: type) -> type[BaseModel]:

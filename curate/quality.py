@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from functools import lru_cache
@@ -71,6 +72,8 @@ def all_filters(cfg: Config, st: Storage) -> dict[str, Any]:
 def annotate_params(cfg: Config) -> dict[str, Any]:
     """The settings that shape signals (not thresholds); a filter-only rerun must match them."""
     params: dict[str, Any] = {"language.model": cfg.language.model}
+    if cfg.language.signals_for_kept_only:  # which documents get signals
+        params["language.signals_for_kept_only"] = json.loads(cfg.language.model_dump_json())
     if cfg.perplexity.enabled:
         params["perplexity.models"] = dict(sorted(cfg.perplexity.models.items()))
     for name, cls in FILTERS.items():
@@ -98,20 +101,46 @@ def file_sha256(path: str) -> str | None:
     return _sha256(path, info.st_size, info.st_mtime_ns)
 
 
+@lru_cache(maxsize=4)
+def _language_keeps(language_json: str) -> Callable[[str | None, float | None], bool]:
+    """Whether the language rules keep a document of this language and score: the
+    test of ``_language_column``, in Python."""
+    lang_cfg = LanguageConfig.model_validate_json(language_json)
+    keep, min_scores = resolved_languages(lang_cfg)
+    kept = frozenset(keep)
+
+    def keeps(lang: str | None, score: float | None) -> bool:
+        if lang is None or score is None or (kept and lang not in kept):
+            return False
+        return score >= min_scores.get(lang, lang_cfg.min_score)
+
+    return keeps
+
+
 def annotate_batch(
     batch: pa.RecordBatch, cfg: Config, schema: pa.Schema, filters: dict[str, Any]
 ) -> pa.RecordBatch:
-    """Language and every filter's signals for one batch; ``filters`` from all_filters."""
+    """Language and every filter's signals for one batch; ``filters`` from all_filters.
+    With ``language.signals_for_kept_only``, documents the language rules remove get
+    their language alone (every other signal null)."""
     model = load_model(cfg.language.model)
     texts = batch.column("text").to_pylist()
     urls = batch.column("url").to_pylist()
     models = cfg.perplexity.models if cfg.perplexity.enabled else {}
-    langs, scores, perplexities = [], [], []
-    signals: dict[str, list[dict[str, Any]]] = {name: [] for name in filters}
+    only_kept = cfg.language.enabled and cfg.language.signals_for_kept_only
+    keeps = _language_keeps(cfg.language.model_dump_json()) if only_kept else None
+    langs, scores, perplexities, skipped = [], [], [], []
+    signals: dict[str, list[dict[str, Any] | None]] = {name: [] for name in filters}
     for text, url in zip(texts, urls, strict=True):
         lang, score = predict(model, text)
         langs.append(lang)
         scores.append(score)
+        skipped.append(keeps is not None and not keeps(lang, score))
+        if skipped[-1]:  # removed by the language rules whatever its other signals
+            for name in filters:
+                signals[name].append(None)
+            perplexities.append(None)
+            continue
         for name, filt in filters.items():
             # The URL filter reads the URL; every other filter reads the text.
             sig = filt.signals(url) if name == "url_filter" else filt.signals(text, lang)
@@ -121,8 +150,13 @@ def annotate_batch(
     columns = [*batch.columns, pa.array(langs, pa.string()), pa.array(scores, pa.float64())]
     columns += [pa.array(signals[name], signal_struct(FILTERS[name])) for name in filters]
     columns.append(pa.array(perplexities, pa.float64()))
-    columns += [pa.array(classifier_scores(c, texts, langs), pa.float64())
-                for c in cfg.quality.classifiers]  # fmt: skip
+    scored = [i for i, s in enumerate(skipped) if not s]
+    for c in cfg.quality.classifiers:
+        values: list[float | None] = [None] * len(texts)
+        found = classifier_scores(c, [texts[i] for i in scored], [langs[i] for i in scored])
+        for i, value in zip(scored, found, strict=True):
+            values[i] = value
+        columns.append(pa.array(values, pa.float64()))
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 

@@ -67,47 +67,55 @@ def _groups(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @numba.njit(cache=True)
+def _top_chars(ids: np.ndarray, cum: np.ndarray, n: int) -> int:
+    """Characters of the most frequent n-gram's occurrences (``len(ids) >= n``)."""
+    group_of, first = _groups(ids, n)
+    counts = np.zeros(len(first), np.int64)
+    for i in range(len(group_of)):
+        counts[group_of[i]] += 1
+    best = 0  # the first group of the highest count: the first to occur
+    for g in range(1, len(first)):
+        if counts[g] > counts[best]:
+            best = g
+    j = first[best]
+    return (cum[j + n] - cum[j] + n - 1) * counts[best]
+
+
+@numba.njit(cache=True)
+def _dup_chars(ids: np.ndarray, cum: np.ndarray, n: int) -> int:
+    """Characters of n-grams that repeat one seen before, scanning left to right and
+    skipping over each repeat (Gopher's definition, as datatrove counts it)."""
+    group_of, first = _groups(ids, n)
+    seen = np.zeros(len(first), np.bool_)
+    chars, i = 0, 0
+    while i < len(group_of):
+        g = group_of[i]
+        if seen[g]:
+            chars += cum[i + n] - cum[i]
+            i += n
+        else:
+            seen[g] = True
+            i += 1
+    return chars
+
+
+@numba.njit(cache=True)
 def _ngram_chars(
     ids: np.ndarray, lengths: np.ndarray, top_ns: np.ndarray, dup_ns: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each n of ``top_ns``: characters of the most frequent n-gram's occurrences (-1
-    when the text is shorter than n); for each of ``dup_ns``: characters of n-grams that
-    repeat one seen before, scanning left to right and skipping over each repeat (Gopher's
-    definition, as datatrove counts it)."""
+    """``_top_chars`` for each n of ``top_ns`` (-1 when the text is shorter than n) and
+    ``_dup_chars`` for each of ``dup_ns``, over token ids and their lengths."""
     cum = np.zeros(len(ids) + 1, np.int64)
     for i in range(len(ids)):
         cum[i + 1] = cum[i] + lengths[i]
     top = np.full(len(top_ns), -1, np.int64)
     for t in range(len(top_ns)):
-        n = top_ns[t]
-        if len(ids) < n:
-            continue
-        group_of, first = _groups(ids, n)
-        counts = np.zeros(len(first), np.int64)
-        for i in range(len(group_of)):
-            counts[group_of[i]] += 1
-        best = 0  # the first group of the highest count: the first to occur
-        for g in range(1, len(first)):
-            if counts[g] > counts[best]:
-                best = g
-        j = first[best]
-        top[t] = (cum[j + n] - cum[j] + n - 1) * counts[best]
+        if len(ids) >= top_ns[t]:
+            top[t] = _top_chars(ids, cum, top_ns[t])
     dup = np.zeros(len(dup_ns), np.int64)
     for t in range(len(dup_ns)):
-        n = dup_ns[t]
-        if len(ids) < n:
-            continue
-        group_of, first = _groups(ids, n)
-        seen = np.zeros(len(first), np.bool_)
-        i = 0
-        while i < len(group_of):
-            g = group_of[i]
-            if seen[g]:
-                dup[t] += cum[i + n] - cum[i]
-                i += n
-            else:
-                seen[g] = True
-                i += 1
+        if len(ids) >= dup_ns[t]:
+            dup[t] = _dup_chars(ids, cum, dup_ns[t])
     return top, dup
 
 

@@ -198,7 +198,8 @@ def test_demo_quiz_pages_removed(demo_run, demo_truth):
 
 def test_loosen_batch_equals_scalar():
     rng = random.Random(5)
-    alphabet = "ab12 .-',\u00e9\u0301\u65e5\u0663"
+    # Every kind of whitespace Python knows, not just RE2's ASCII \s: "a,\xa0b" is two words.
+    alphabet = "ab12 .-',\u00e9\u0301\u65e5\u0663\xa0\u2009\u3000\x0b\x1c\x85\t\n"
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5000)]
     texts += ["don't", "3.5 kg", "a.b.c.d.e", "U.S. army", "e-mail", "Zürich-Nord"]
     assert loosen_batch(pa.array(texts)).to_pylist() == [loosen(t) for t in texts]
@@ -210,3 +211,29 @@ def test_loosen_batch_equals_scalar():
         "email",
         "ZürichNord",
     ]
+
+
+def test_index_hashes_are_each_items_text_ngrams():
+    """build_index hashes every text in one compiled pass: the same n-grams, item by item,
+    as text_ngrams gives text by text (too short, one short n-gram, many n-grams;
+    punctuation, accents, other scripts); on the shared benchmarks when present."""
+    import numpy as np
+
+    from curate.decontam.benchmarks import BenchmarkItem
+    from curate.decontam.index import text_ngrams
+
+    items = [
+        BenchmarkItem("t", "short", ("Too few words here.",)),
+        BenchmarkItem("t", "mid", ("What is the capital city of France, don't you know?",)),
+        BenchmarkItem("t", "long", ("Ünïcode wörds: " + "the river runs to the sea and " * 4,
+                                    "Réponse : 3.5 e-mail 日本語のテキスト and more words here")),
+    ]  # fmt: skip
+    gsm8k = shared_path("benchmarks", "gsm8k_test.jsonl")
+    if gsm8k.exists():
+        source = BenchmarkSource(name="gsm8k", format="gsm8k", path=str(gsm8k))
+        items += load_benchmark(source)[:300]
+    index = build_index(items, 13, 8)
+    for i, item in enumerate(items):
+        want = np.unique(np.concatenate([text_ngrams(t, 13, 8) for t in item.texts]))
+        assert np.array_equal(np.unique(index.hashes[index.item_of == i]), want), item.item
+    assert index.too_short == {"t": 1} and 10 in index.lengths and 13 in index.lengths

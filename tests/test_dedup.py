@@ -145,6 +145,24 @@ def test_dedup_deterministic_across_partitioning(spark, demo_crawl, demo_run, tm
     assert a.equals(b)
 
 
+def test_dedup_without_the_line_step_keys_file_by_file(spark, demo_crawl, tmp_path):
+    """dedup.lines off: no join is needed, so the keys are computed file by file (one
+    keyed file per filter file), and URL, exact and near dedup still remove."""
+    stats = run(demo_config(demo_crawl, tmp_path, ["dedup.lines=false"]), spark=spark)
+    dedup = next(s for s in stats["stages"] if s["name"] == "dedup")
+    assert "line_dedup_empty" not in dedup["removed"]
+    assert dedup["removed"]["exact_duplicate"] > 0 and dedup["removed"]["near_duplicate"] > 0
+    tables = {
+        name: json.loads((tmp_path / "stages" / name / "_STAGE.json").read_text())["tables"]
+        for name in ("filter", "dedup")
+    }
+    keyed, filtered = tables["dedup"]["keyed"]["files"], tables["filter"]["documents"]["files"]
+    assert len(keyed) == len(filtered) and sum(f["rows"] for f in keyed) == dedup["in"]
+    assert "line_keys" not in tables["dedup"]
+    cut = pq.read_table(tmp_path / "documents", columns=["line_chars_removed"]).column(0)
+    assert set(cut.to_pylist()) == {0}
+
+
 @pytest.mark.slow
 def test_dedup_against_an_earlier_run(spark, demo_crawl, demo_run, tmp_path):
     _, earlier = demo_run

@@ -80,6 +80,28 @@ def test_annotate_batch_adds_signals_and_drops_nothing(demo_crawl, tmp_path):
     assert out[1]["fineweb"]["n_lines"] == 0
 
 
+def test_signals_for_kept_only_skips_the_other_languages(demo_crawl, tmp_path):
+    """language.signals_for_kept_only: a document the language rules remove gets its
+    language alone; the setting and the language rules become annotate settings."""
+    from curate.quality import annotate_params
+
+    keep = ["language.keep=['en']", "language.signals_for_kept_only=true"]
+    cfg = demo_config(demo_crawl, tmp_path, keep)
+    base = pa.schema([RECORD_SCHEMA.field(c) for c in RECORD_COLUMNS])
+    texts = ["The river runs to the sea. " * 20, "Der Fluss fließt ins Meer. " * 20]
+    rows = {c: [None] * 2 for c in RECORD_COLUMNS}
+    rows["text"], rows["url"] = texts, ["https://a.example/x", "https://b.example/y"]
+    batch = pa.RecordBatch.from_pydict(rows, schema=base)
+    out = annotate_batch(batch, cfg, annotated_schema(base, cfg), all_filters(cfg, use(None)))
+    en, de = out.to_pylist()
+    assert (en["language"], de["language"]) == ("en", "de")
+    assert en["gopher_quality"]["n_words"] == 120 and en["fineweb"] is not None
+    assert all(de[name] is None for name in FILTERS) and de["perplexity"] is None
+    assert "language.signals_for_kept_only" in annotate_params(cfg)
+    default = demo_config(demo_crawl, tmp_path)
+    assert "language.signals_for_kept_only" not in annotate_params(default)
+
+
 @pytest.mark.slow
 def test_refilter_matches_a_fresh_run(spark, demo_crawl, demo_run, tmp_path):
     """New thresholds, a new classifier cut-off among them: filter onwards reruns, and

@@ -6,9 +6,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
 
 from curate.decontam.benchmarks import BenchmarkItem
-from curate.text.ngrams import loosen, ngram_hashes, normalize, poly, word_hashes
+from curate.text.ngrams import loosen, loosen_batch, ngram_hashes, normalize, poly, word_hashes
+from curate.text.wordhash import batch_word_hashes
 
 
 @dataclass
@@ -52,17 +54,29 @@ def text_ngrams(text: str, n: int, min_words: int) -> np.ndarray:
 
 
 def build_index(items: list[BenchmarkItem], n: int, min_words: int) -> NgramIndex:
+    """Every item's n-gram hashes, its texts' words hashed in one compiled pass over all
+    of them (the pass documents are matched with; equal to ``text_ngrams`` text by text)."""
+    texts = [t for item in items for t in item.texts]
+    w, offsets = batch_word_hashes(loosen_batch(pa.array(texts, pa.string())))
     hashes, owners, lengths = [], [], {n}
     n_items, too_short = Counter(), Counter()
+    at = 0  # the item's first text
     for i, item in enumerate(items):
         n_items[item.benchmark] += 1
-        found = [text_ngrams(t, n, min_words) for t in item.texts]
+        found = []
+        for j in range(at, at + len(item.texts)):
+            words = w[offsets[j] : offsets[j + 1]]
+            if len(words) < min_words:
+                found.append(np.empty(0, dtype=np.uint64))
+            elif len(words) >= n:
+                found.append(ngram_hashes(words, n))
+            else:  # a short text is one n-gram of all its words
+                found.append(poly(words, len(words)))
+                lengths.add(len(words))
+        at += len(item.texts)
         if not any(len(h) for h in found):
             too_short[item.benchmark] += 1
             continue
-        for text, h in zip(item.texts, found, strict=True):
-            if len(h) == 1:
-                lengths.add(min(n, len(item_words(text))))
         h = np.unique(np.concatenate(found))
         hashes.append(h)
         owners.append(np.full(len(h), i, dtype=np.int32))

@@ -15,7 +15,7 @@ from curate.langid import resolved_languages
 from curate.mixture.shards import count_tokens
 from curate.quality import rules
 from curate.runner import Context
-from curate.schema import read_removed, removing_tables
+from curate.schema import removing_tables
 
 BINS = 40
 TOP_LANGUAGES = 15
@@ -137,12 +137,9 @@ def _signals(
 
 
 def _funnel(ctx: Context, stats: dict[str, Any], docs: DataFrame) -> list[dict[str, Any]]:
-    """Documents and tokens (of the text as extracted) left after each funnel step."""
-    tokens = (
-        count_tokens(docs.select("id", "filter_reason", "text"), ctx.cfg.mixture.tokenizer)
-        .drop("text")
-        .localCheckpoint()
-    )
+    """Documents and tokens (of the text as extracted) left after each funnel step;
+    ``docs``: id, filter_reason and text of the filter stage's documents."""
+    tokens = count_tokens(docs, ctx.cfg.mixture.tokenizer).drop("text").localCheckpoint()
     step_of = {r: step["name"] for step in stats["funnel"] for r in step["removed"]}
     removed_tokens: dict[str, int] = {}
     for r in tokens.groupBy("filter_reason").agg(F.sum("n_tokens").alias("t")).collect():
@@ -152,7 +149,8 @@ def _funnel(ctx: Context, stats: dict[str, Any], docs: DataFrame) -> list[dict[s
     # Later stages' removals (dedup, decontam, ...): their step is the stage.
     for stage, table in removing_tables(ctx).items():
         if stage != "filter":
-            gone = read_removed(ctx, table).select("id")
+            reasons = ctx.read(table, ["id", "filter_reason"])
+            gone = reasons.where(F.col("filter_reason").isNotNull()).select("id")
             joined = gone.join(tokens.select("id", "n_tokens"), "id")
             removed_tokens[stage] = joined.agg(F.sum("n_tokens")).first()[0] or 0
     total = tokens.agg(F.sum("n_tokens")).first()[0] or 0
@@ -218,7 +216,7 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
     """Everything the report shows, as plain JSON-able values."""
     cfg = ctx.cfg
     table = ctx.table("filter")
-    docs = ctx.read(table)
+    docs = ctx.read(table, ["id", "url", "filter_reason", "text"])
     # Every figure but the funnel's tokens and the samples reads the signals alone: read
     # once, without the text, and kept for the figures' many small jobs.
     signals = ctx.read(table, [c for c in table.struct.fieldNames() if c != "text"])

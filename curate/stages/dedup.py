@@ -48,6 +48,22 @@ def _line_keys_kernel() -> Kernel:
     return kernel
 
 
+def _keyed_kernel(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
+    """The kept documents of a file (filter_reason null) through cut_and_key_batch."""
+    columns = [f.name for f in schema if f.name not in KEYS_SCHEMA.names[1:]]
+    columns.remove("line_chars_removed")
+
+    def make() -> Kernel:
+        def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
+            docs = batch.filter(pc.is_null(batch.column("filter_reason"))).select(columns)
+            return guarded(docs, lambda b: cut_and_key_batch(b, schema, bands, rows, cfg),
+                           schema, ERROR)  # fmt: skip
+
+        return kernel
+
+    return make
+
+
 def _keyed_partitions(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
     def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
         return cut_and_key_batch(batch, schema, bands, rows, cfg)
@@ -155,6 +171,10 @@ def _cut_keys(ctx: Context, table: Table, docs: DataFrame, cfg: DedupConfig) -> 
     added = [f for f in KEYS_SCHEMA if f.name != "id"]
     schema = pa.schema([*schema, pa.field("line_chars_removed", pa.int32()), *added])
     bands, rows = cfg.banding()
+    if not cfg.lines:  # nothing to join: file by file
+        kernel = _keyed_kernel(cfg, bands, rows, schema)
+        tables["keyed"] = ctx.map(table, "keyed", kernel, with_error(schema, ERROR))
+        return tables
     keyed = docs.mapInArrow(
         _keyed_partitions(cfg, bands, rows, schema), from_arrow_schema(with_error(schema, ERROR))
     )

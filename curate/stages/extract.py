@@ -70,25 +70,38 @@ def _prepare(st: Storage, work: str, cfg: ExtractConfig) -> str:
     return parts
 
 
-def stage_stats(records: DataFrame) -> StageStats:
-    rows = (
-        records.groupBy("reason")
+def _per_file_reason(records: DataFrame) -> list:
+    """One pass over the parts: a row per (input file, reason) with its records, the
+    smallest and largest error message, the documents the mojibake repair changed (and
+    the characters it removed) and those the slower extraction gave."""
+    repaired = F.col("repaired_chars") > 0
+    return (
+        records.groupBy("warc_path", "reason")
         .agg(
             F.count(F.lit(1)).alias("n"),
             F.min("error").alias("error_a"),
             F.max("error").alias("error_b"),
+            F.count(F.when(repaired, 1)).alias("repaired"),
+            F.sum(F.when(repaired, F.col("repaired_chars"))).alias("chars"),
+            F.count(F.when(F.col("extract_fallback"), 1)).alias("fallback"),
         )
         .collect()
     )
-    removed, examples, kept = {}, {}, 0
+
+
+def stage_stats(rows: list) -> StageStats:
+    removed: dict[str, int] = {}
+    errors: dict[str, set[str]] = {}
+    kept = 0
     for row in rows:
         if row["reason"] is None:
-            kept = row["n"]
+            kept += row["n"]
             continue
-        removed[row["reason"]] = row["n"]
-        errs = sorted({e for e in (row["error_a"], row["error_b"]) if e})
-        if errs:
-            examples[row["reason"]] = errs
+        removed[row["reason"]] = removed.get(row["reason"], 0) + row["n"]
+        found = errors.setdefault(row["reason"], set())
+        found |= {e for e in (row["error_a"], row["error_b"]) if e}
+    # The smallest and largest message of each reason, as error_examples gives them.
+    examples = {r: sorted({min(e), max(e)}) for r, e in errors.items() if e}
     total = kept + sum(removed.values())
     return StageStats("extract", total, kept, removed, examples)
 
@@ -117,36 +130,24 @@ class Extract(Stage):
         records = Table(parts, from_arrow_schema(RECORD_SCHEMA).json(), files)
         keep = [part_marker(parts, p) for p in ctx.inputs]
         keep.append(join(work, PARTS_KEY))
-        stats = stage_stats(ctx.read(records, ["reason", "error"]))
-        report = _file_report(ctx, records)
-        return Result({"documents": records}, stats, report=report, keep=keep)
+        columns = ["warc_path", "reason", "error", "repaired_chars", "extract_fallback"]
+        rows = _per_file_reason(ctx.read(records, columns))
+        return Result({"documents": records}, stage_stats(rows), report=_file_report(ctx, rows),
+                      keep=keep)  # fmt: skip
 
 
-def _file_report(ctx: Context, records: Table) -> dict:
-    """One pass over the parts, one row per input file to the driver: the documents the
-    mojibake repair changed, those the slower extraction gave, and the inputs that gave
-    no WARC record at all (empty, not WARC, or unreadable: their rows, if any, are all
-    ``malformed_record``)."""
-    rows = ctx.read(records, ["warc_path", "reason", "repaired_chars", "extract_fallback"])
-    readable = F.coalesce(F.col("reason"), F.lit("")) != "malformed_record"
-    per_file = (
-        rows.groupBy("warc_path")
-        .agg(
-            F.max(readable).alias("readable"),
-            F.count(F.when(F.col("repaired_chars") > 0, 1)).alias("repaired"),
-            F.sum(F.when(F.col("repaired_chars") > 0, F.col("repaired_chars"))).alias("chars"),
-            F.count(F.when(F.col("extract_fallback"), 1)).alias("fallback"),
-        )
-        .collect()
-    )
-    seen = {r["warc_path"] for r in per_file if r["readable"]}
+def _file_report(ctx: Context, rows: list) -> dict:
+    """From the per-file rows: the documents the mojibake repair changed, those the slower
+    extraction gave, and the inputs that gave no WARC record at all (empty, not WARC, or
+    unreadable: their rows, if any, are all ``malformed_record``)."""
+    seen = {r["warc_path"] for r in rows if r["reason"] != "malformed_record"}
     missing = [p for p in ctx.inputs if p not in seen]
     return {
         "mojibake_repaired": {
-            "documents": sum(r["repaired"] for r in per_file),
-            "chars": sum(r["chars"] or 0 for r in per_file),
+            "documents": sum(r["repaired"] for r in rows),
+            "chars": sum(r["chars"] or 0 for r in rows),
         },
         "files_without_records": {"count": len(missing), "examples": missing[:5]},
         # Pages whose fast extraction was implausibly short, re-extracted the slower way.
-        "fallback": {"documents": sum(r["fallback"] for r in per_file)},
+        "fallback": {"documents": sum(r["fallback"] for r in rows)},
     }

@@ -37,9 +37,11 @@ _ASCII = str.maketrans(
 # "e-mail") joins its parts, so a copy that drops it ("dont", "35") gives the same words,
 # and every number is one "0", so a changed number ("3" -> "12") changes no word.
 # Arrow's RE2 has no look-behind: the batch form captures and runs twice (one pass leaves
-# a chain "a.b.c" as "ab.c").
+# a chain "a.b.c" as "ab.c"). RE2's \s is ASCII only: the rest of the regex module's \s
+# (Unicode White_Space: no-break and other spaces, \v, \x85) is listed, or "a,\xa0b"
+# would join into one word in documents and not in the index.
 _INNER_PUNCT = regex.compile(r"(?<=[\p{L}\p{N}_])[^\p{L}\p{N}\p{M}_\s]+(?=[\p{L}\p{N}_])")
-_INNER_PUNCT_RE2 = r"([\p{L}\p{N}_])[^\p{L}\p{N}\p{M}_\s]+([\p{L}\p{N}_])"
+_INNER_PUNCT_RE2 = r"([\p{L}\p{N}_])[^\p{L}\p{N}\p{M}_\s\x0b\x{85}\p{Z}]+([\p{L}\p{N}_])"
 _NUMBER_RE = r"\p{Nd}+"
 _NUMBER = regex.compile(_NUMBER_RE)
 
