@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -59,6 +61,12 @@ def read_kept(ctx: Context, table: Table) -> DataFrame:
     if "filter_reason" not in df.columns:
         return df
     return df.where(F.col("filter_reason").isNull()).drop(*REMOVAL_COLUMNS)
+
+
+def kept_rows(batch: pa.RecordBatch, reason: str, columns: list[str]) -> pa.RecordBatch:
+    """``read_kept`` for one batch inside a per-file task: the rows whose ``reason`` column
+    (extract's ``reason``, later stages' ``filter_reason``) is null, as ``columns``."""
+    return batch.filter(pc.is_null(batch.column(reason))).select(columns)
 
 
 def removing_tables(ctx: Context) -> dict[str, Table]:

@@ -179,7 +179,8 @@ def _mapper(st: Storage, folder: str, compression: str, token: str, arrow_schema
         fn = kernel()
         attempt = TaskContext.get().attemptNumber()
         for batch in batches:
-            for uri, index in zip(*batch.to_pydict().values(), strict=True):
+            uris, indices = batch.column("uri").to_pylist(), batch.column("index").to_pylist()
+            for uri, index in zip(uris, indices, strict=True):
                 name = part_name(index, compression, f"{token}-{attempt}")
                 out = (fn(b) for b in _file_batches(st, uri, columns))
                 rows = write_file(st, join(folder, name), out, schema, compression)
@@ -208,7 +209,7 @@ def map_table(
     files = spark.createDataFrame(
         spark.sparkContext.parallelize(list(enumerate(table.uris)), max(1, len(table.uris))),
         "index int, uri string",
-    ).select("uri", "index")
+    )
     rows = files.mapInArrow(fn, FILES_DDL).collect()
     found = sorted((r.asDict() for r in rows), key=lambda f: f["name"])
     return Table(folder, from_arrow_schema(schema).json(), found)

@@ -58,6 +58,10 @@ def test_language_rules(spark, language, score, settings, expected):
     )  # fmt: skip
     df = spark.createDataFrame([(language, score)], "language string, language_score double")
     assert df.select(reason_column(cfg)).first()[0] == expected
+    # The same rule in Python (language.signals_for_kept_only decides with it).
+    from curate.quality import _language_keeps
+
+    assert _language_keeps(cfg.language.model_dump_json())(language, score) == (expected is None)
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

@@ -43,14 +43,17 @@ def item_words(text: str) -> list[str]:
     return normalize(loosen(text)).split()
 
 
-def text_ngrams(text: str, n: int, min_words: int) -> np.ndarray:
-    """Hashes of the text's word n-grams; a text of min_words..n-1 words is one n-gram of
-    all its words; a shorter one has none."""
-    words = item_words(text)
-    if len(words) < min_words:
+def window_hashes(w: np.ndarray, n: int, min_words: int) -> np.ndarray:
+    """Hashes of the n-grams of a text's word hashes ``w``; a text of min_words..n-1 words
+    is one n-gram of all its words; a shorter one has none."""
+    if len(w) < min_words:
         return np.empty(0, dtype=np.uint64)
-    w = word_hashes(words)
-    return ngram_hashes(w, n) if len(words) >= n else poly(w, len(words))
+    return ngram_hashes(w, n) if len(w) >= n else poly(w, len(w))
+
+
+def text_ngrams(text: str, n: int, min_words: int) -> np.ndarray:
+    """``window_hashes`` of the text's words, hashed one text at a time."""
+    return window_hashes(word_hashes(item_words(text)), n, min_words)
 
 
 def build_index(items: list[BenchmarkItem], n: int, min_words: int) -> NgramIndex:
@@ -66,12 +69,8 @@ def build_index(items: list[BenchmarkItem], n: int, min_words: int) -> NgramInde
         found = []
         for j in range(at, at + len(item.texts)):
             words = w[offsets[j] : offsets[j + 1]]
-            if len(words) < min_words:
-                found.append(np.empty(0, dtype=np.uint64))
-            elif len(words) >= n:
-                found.append(ngram_hashes(words, n))
-            else:  # a short text is one n-gram of all its words
-                found.append(poly(words, len(words)))
+            found.append(window_hashes(words, n, min_words))
+            if min_words <= len(words) < n:  # one n-gram of all its words
                 lengths.add(len(words))
         at += len(item.texts)
         if not any(len(h) for h in found):

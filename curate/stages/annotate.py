@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from curate.config import Config
 from curate.extract.records import RECORD_SCHEMA
@@ -19,7 +18,7 @@ from curate.quality import (
     annotated_schema,
 )
 from curate.runner import Context, Result, Stage
-from curate.schema import RECORD_COLUMNS
+from curate.schema import RECORD_COLUMNS, kept_rows
 from curate.stats import StageStats
 from curate.storage import Storage
 from curate.tables import Kernel, Table
@@ -34,8 +33,8 @@ def _annotate_kernel(st: Storage, cfg_json: str, schema: pa.Schema):
             return annotate_batch(batch, cfg, schema, filters)
 
         def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
-            docs = batch.filter(pc.is_null(batch.column("reason"))).select(RECORD_COLUMNS)
-            return guarded(docs, annotate, schema, ANNOTATE_ERROR)
+            return guarded(kept_rows(batch, "reason", RECORD_COLUMNS), annotate, schema,
+                           ANNOTATE_ERROR)  # fmt: skip
 
         return kernel
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
@@ -24,7 +23,7 @@ from curate.dedup.keys import KEYS_SCHEMA, SIGNATURE_COLUMNS, cut_and_key_batch
 from curate.dedup.lines import LINE_KEYS_SCHEMA, keys_to_cut, line_keys_batch, repeated_lines
 from curate.guard import guarded, with_error
 from curate.runner import Context, Result, Stage
-from curate.schema import read_kept
+from curate.schema import kept_rows, read_kept
 from curate.stats import StageStats
 from curate.storage import join
 from curate.tables import Kernel, Table, list_table
@@ -43,34 +42,40 @@ ERROR = "dedup_error"
 
 def _line_keys_kernel() -> Kernel:
     def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
-        return line_keys_batch(batch.filter(pc.is_null(batch.column("filter_reason"))))
+        return line_keys_batch(kept_rows(batch, "filter_reason", ["id", "text"]))
 
     return kernel
 
 
+def _cut_and_key(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema) -> Kernel:
+    """cut_and_key_batch under the per-record guard."""
+
+    def key(batch: pa.RecordBatch) -> pa.RecordBatch:
+        return cut_and_key_batch(batch, schema, bands, rows, cfg)
+
+    return lambda batch: guarded(batch, key, schema, ERROR)
+
+
 def _keyed_kernel(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
-    """The kept documents of a file (filter_reason null) through cut_and_key_batch."""
+    """The kept documents of a file (filter_reason null), cut and keyed (no lines to cut:
+    this path runs without the line step)."""
     columns = [f.name for f in schema if f.name not in KEYS_SCHEMA.names[1:]]
     columns.remove("line_chars_removed")
 
     def make() -> Kernel:
-        def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
-            docs = batch.filter(pc.is_null(batch.column("filter_reason"))).select(columns)
-            return guarded(docs, lambda b: cut_and_key_batch(b, schema, bands, rows, cfg),
-                           schema, ERROR)  # fmt: skip
-
-        return kernel
+        key = _cut_and_key(cfg, bands, rows, schema)
+        return lambda batch: key(kept_rows(batch, "filter_reason", columns))
 
     return make
 
 
 def _keyed_partitions(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
-    def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
-        return cut_and_key_batch(batch, schema, bands, rows, cfg)
+    """Documents joined with their ``cut`` keys, cut and keyed (Spark's mapInArrow)."""
+    key = _cut_and_key(cfg, bands, rows, schema)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield guarded(batch, kernel, schema, ERROR)
+            yield key(batch)
 
     return run
 

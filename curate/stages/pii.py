@@ -13,7 +13,7 @@ from curate.config import DEFAULT_PII_TAGS, Config, PiiConfig
 from curate.guard import error_examples, guarded
 from curate.pii import PII_COUNTS_TYPE
 from curate.runner import Context, Result, Stage
-from curate.schema import REMOVAL_COLUMNS
+from curate.schema import REMOVAL_COLUMNS, kept_rows
 from curate.stats import StageStats
 from curate.tables import Kernel, Table
 
@@ -41,7 +41,7 @@ def _scrub_kernel(cfg_json: str, schema: pa.Schema):
         inputs = [f.name for f in scrubbed if f.name != "pii_counts"]
 
         def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
-            docs = batch.filter(pc.is_null(batch.column("filter_reason"))).select(inputs)
+            docs = kept_rows(batch, "filter_reason", inputs)
             out = guarded(docs, lambda b: scrub_batch(b, scrubber), scrubbed, ERROR)
             failed = pc.is_valid(out.column(ERROR))
             reason = pc.if_else(failed, pa.scalar(ERROR), pa.scalar(None, pa.string()))
