@@ -267,6 +267,9 @@ class DedupConfig(_Strict):
     verify: bool = True  # exact Jaccard on candidate pairs drops LSH false positives
     # Buckets with more members than this are verified along a chain, not all pairs.
     max_bucket_pairs: int = Field(default=100, ge=2)
+    # Connected components of at most this many verified pairs are found by a union-find
+    # in one executor task (a few hundred bytes a pair there); larger ones by Spark rounds.
+    max_edges_in_one_task: int = Field(default=1_000_000, ge=0)
     # Survivor order inside a cluster: "column asc|desc"; absent columns are skipped.
     keep_order: list[str] = Field(
         default_factory=lambda: ["perplexity asc", "crawl_date asc", "id asc"]

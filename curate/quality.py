@@ -30,6 +30,7 @@ from curate.lists import filter_fields
 from curate.perplexity.buckets import bucket_column, resolve_cutoffs
 from curate.perplexity.model import load_model as load_lm
 from curate.storage import Storage, sha256
+from curate.tokenize import executor_tokenizer
 from filters.rules import Rule
 
 _ARROW = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
@@ -40,7 +41,7 @@ def signal_struct(cls) -> pa.StructType:
     return pa.struct([(name, _ARROW[kind]) for name, kind in cls.SIGNALS.items()])
 
 
-SIGNAL_COLUMNS = ["language", "language_score", *FILTERS, "perplexity"]
+SIGNAL_COLUMNS = ["language", "language_score", *FILTERS, "perplexity", "n_tokens"]
 # Set by the annotate stage's per-record guard where computing a document's signals
 # raised; such a document is removed with this reason (its signals are null).
 ANNOTATE_ERROR = "annotate_error"
@@ -57,7 +58,7 @@ def classifier_columns(cfg: Config) -> list[str]:
 def annotated_schema(base: pa.Schema, cfg: Config) -> pa.Schema:
     fields = [*base, pa.field("language", pa.string()), pa.field("language_score", pa.float64())]
     fields += [pa.field(name, signal_struct(cls)) for name, cls in FILTERS.items()]
-    fields.append(pa.field("perplexity", pa.float64()))
+    fields += [pa.field("perplexity", pa.float64()), pa.field("n_tokens", pa.int32())]
     fields += [pa.field(name, pa.float64()) for name in classifier_columns(cfg)]
     return pa.schema(fields)
 
@@ -71,7 +72,10 @@ def all_filters(cfg: Config, st: Storage) -> dict[str, Any]:
 
 def annotate_params(cfg: Config) -> dict[str, Any]:
     """The settings that shape signals (not thresholds); a filter-only rerun must match them."""
-    params: dict[str, Any] = {"language.model": cfg.language.model}
+    params: dict[str, Any] = {
+        "language.model": cfg.language.model,
+        "mixture.tokenizer": json.loads(cfg.mixture.tokenizer.model_dump_json()),  # n_tokens
+    }
     if cfg.language.signals_for_kept_only:  # which documents get signals
         params["language.signals_for_kept_only"] = json.loads(cfg.language.model_dump_json())
     if cfg.perplexity.enabled:
@@ -149,7 +153,9 @@ def annotate_batch(
         perplexities.append(lm.score(text).perplexity if lm else None)
     columns = [*batch.columns, pa.array(langs, pa.string()), pa.array(scores, pa.float64())]
     columns += [pa.array(signals[name], signal_struct(FILTERS[name])) for name in filters]
-    columns.append(pa.array(perplexities, pa.float64()))
+    # Every document's tokens (the report's funnel counts what each step removes).
+    n_tokens = executor_tokenizer(cfg.mixture.tokenizer.model_dump_json()).count_batch(texts)
+    columns += [pa.array(perplexities, pa.float64()), pa.array(n_tokens, pa.int32())]
     scored = [i for i, s in enumerate(skipped) if not s]
     for c in cfg.quality.classifiers:
         values: list[float | None] = [None] * len(texts)

@@ -4,6 +4,7 @@ Hugging Face tokenizer.json."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ class Tokenizer:
 
     def encode_batch(self, texts: list[str]) -> list[np.ndarray]:
         return [np.asarray(ids, dtype=np.int32) for ids in self._encode_batch(texts)]
+
+    def count_batch(self, texts: list[str]) -> list[int]:
+        return [len(ids) for ids in self._encode_batch(texts)]
 
     def info(self) -> dict[str, Any]:
         return {
@@ -95,6 +99,12 @@ def load_tokenizer(cfg: TokenizerConfig) -> Tokenizer:
     if not cfg.path:
         raise ConfigError("mixture.tokenizer.path: required for kind huggingface")
     return _huggingface(cfg.path)
+
+
+@lru_cache(maxsize=4)
+def executor_tokenizer(cfg_json: str) -> Tokenizer:
+    """``load_tokenizer`` once per Python worker and config (a task gets the config as JSON)."""
+    return load_tokenizer(TokenizerConfig.model_validate_json(cfg_json))
 
 
 def decoder(info: dict[str, Any], path: str | None = None) -> Any:

@@ -1,6 +1,7 @@
 """Dedup: signatures equal datasketch's, LSH parameters, components, survivors, determinism."""
 
 import json
+import random
 
 import numpy as np
 import pyarrow as pa
@@ -9,7 +10,7 @@ import pytest
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
-from curate.dedup.components import connected_components
+from curate.dedup.components import connected_components, union_find
 from curate.dedup.keys import keys_batch, url_key
 from curate.dedup.minhash import (
     EMPTY,
@@ -120,16 +121,37 @@ def test_default_banding_weighs_missed_duplicates():
         DedupConfig(weights=(0, 0)).banding()
 
 
-def test_connected_components_transitive(spark):
+@pytest.mark.parametrize("max_edges_in_one_task", [0, 100])  # Spark rounds; one union-find
+def test_connected_components_transitive(spark, max_edges_in_one_task):
     # a~b, b~c (a and c not similar) end in one cluster; d~e is another; chains merge.
     edges = [("a", "b"), ("b", "c"), ("d", "e"), ("x5", "x4"), ("x4", "x3"), ("x3", "x2"),
              ("x2", "x1"), ("x1", "x0")]  # fmt: skip
-    df = spark.createDataFrame(edges, "u string, v string")
-    got = dict(connected_components(df).collect())
+    df = spark.createDataFrame(edges, "u string, v string").repartition(3)
+    got = dict(connected_components(df, max_edges_in_one_task).collect())
     assert got == {
         "a": "a", "b": "a", "c": "a", "d": "d", "e": "d",
         **{f"x{i}": "x0" for i in range(6)},
     }  # fmt: skip
+
+
+def test_union_find_matches_a_graph_search():
+    rng = random.Random(7)
+    for _ in range(20):
+        nodes = [f"n{i:03d}" for i in rng.sample(range(1000), 60)]
+        edges = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(rng.randrange(1, 80))]
+        near: dict[str, set[str]] = {}
+        for u, v in edges:
+            near.setdefault(u, set()).add(v)
+            near.setdefault(v, set()).add(u)
+        want = {}
+        for start in near:
+            seen, todo = {start}, [start]
+            while todo:
+                for w in near[todo.pop()] - seen:
+                    seen.add(w)
+                    todo.append(w)
+            want[start] = min(seen)
+        assert union_find(iter(edges)) == want
 
 
 def test_dedup_deterministic_across_partitioning(spark, demo_crawl, demo_run, tmp_path):

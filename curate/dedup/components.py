@@ -1,15 +1,22 @@
-"""Connected components in Spark: alternating large-star / small-star rounds.
+"""Connected components of an edge list: union-find in one task for a small graph, else
+alternating large-star / small-star rounds in Spark.
 
 Kiveris et al. 2014, "Connected Components in MapReduce and Beyond". Each round is a few
 joins and groupBys over the edge list; the result is a star per component whose centre is
 its smallest node. Lineage is cut every round (a local checkpoint: executor storage, no
 recomputation), so a long chain of rounds never makes the query plan explode; an executor
 lost mid-way fails the job rather than give a wrong answer. No step holds a component in
-one task's memory beyond its edges.
+one task's memory beyond its edges. Each round costs about ten small Spark jobs whatever
+the graph's size, so a graph of at most ``max_edges_in_one_task`` edges is solved by a
+union-find in one executor task instead (datatrove's MinhashDedupCluster does all of its
+clustering so); both give every node its component's smallest node.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -47,9 +54,47 @@ def _fingerprint(edges: DataFrame) -> tuple[int, int]:
     return row[0], row[1]
 
 
-def connected_components(edges: DataFrame) -> DataFrame:
+def union_find(edges: Iterator[tuple[str, str]]) -> dict[str, str]:
+    """node -> the smallest node of its component, for every node on an edge."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    for u, v in edges:
+        parent.setdefault(u, u)
+        parent.setdefault(v, v)
+        ru, rv = find(u), find(v)
+        if ru != rv:  # the smaller root wins, so a root is its component's smallest node
+            parent[max(ru, rv)] = min(ru, rv)
+    return {x: find(x) for x in parent}
+
+
+def _union_find_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def pairs() -> Iterator[tuple[str, str]]:
+        for b in batches:
+            yield from zip(b.column("u").to_pylist(), b.column("v").to_pylist(), strict=True)
+
+    roots = union_find(pairs())
+    nodes = sorted(roots)
+    yield pa.RecordBatch.from_pydict({"node": nodes, "root": [roots[n] for n in nodes]})
+
+
+def connected_components(edges: DataFrame, max_edges_in_one_task: int = 0) -> DataFrame:
     """Edges (u, v) of string node ids -> (node, root) for every node on an edge, root being
-    the smallest node of its component."""
+    the smallest node of its component. ``edges`` should be checkpointed: it is counted
+    first, to pick the path."""
+    if edges.count() <= max_edges_in_one_task:
+        return (
+            edges.select("u", "v")
+            .coalesce(1)
+            .mapInArrow(_union_find_partition, "node string, root string")
+        )
     current = _canonical(edges.select(F.col("u"), F.col("v"))).localCheckpoint()
     seen = _fingerprint(current)
     for _ in range(_MAX_ROUNDS):

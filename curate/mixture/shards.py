@@ -19,11 +19,10 @@ from pyspark.sql import functions as F
 from curate.config import MixtureConfig, TokenizerConfig
 from curate.guard import guarded
 from curate.storage import Storage, join
-from curate.tokenize import load_tokenizer
+from curate.tokenize import executor_tokenizer
 
 # Bytes of a shard row: text (zstd ~ 1/3) + token ids (int32, zstd ~ 1/2).
 _TEXT_FRACTION, _TOKEN_BYTES = 0.35, 2.0
-_TOKENIZERS: dict[str, Any] = {}
 
 
 # A document whose tokenisation raised (the per-record guard): left out of the shards and
@@ -33,9 +32,7 @@ ERROR = "mixture_error"
 
 def _tokenize_partitions(cfg_json: str, with_ids: bool):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        if cfg_json not in _TOKENIZERS:
-            _TOKENIZERS[cfg_json] = load_tokenizer(TokenizerConfig.model_validate_json(cfg_json))
-        tok = _TOKENIZERS[cfg_json]
+        tok = executor_tokenizer(cfg_json)
         added = [pa.field("n_tokens", pa.int32())]
         if with_ids:
             added.append(pa.field("tokens", pa.list_(pa.int32())))

@@ -12,7 +12,6 @@ from pyspark.sql import functions as F
 from curate.classifier.model import column
 from curate.config import FILTERS, Config
 from curate.langid import resolved_languages
-from curate.mixture.shards import count_tokens
 from curate.quality import rules
 from curate.runner import Context
 from curate.schema import removing_tables
@@ -136,10 +135,9 @@ def _signals(
     return out
 
 
-def _funnel(ctx: Context, stats: dict[str, Any], docs: DataFrame) -> list[dict[str, Any]]:
+def _funnel(ctx: Context, stats: dict[str, Any], tokens: DataFrame) -> list[dict[str, Any]]:
     """Documents and tokens (of the text as extracted) left after each funnel step;
-    ``docs``: id, filter_reason and text of the filter stage's documents."""
-    tokens = count_tokens(docs, ctx.cfg.mixture.tokenizer).drop("text").localCheckpoint()
+    ``tokens``: id, filter_reason and n_tokens (annotate's) of the filter stage's documents."""
     step_of = {r: step["name"] for step in stats["funnel"] for r in step["removed"]}
     removed_tokens: dict[str, int] = {}
     for r in tokens.groupBy("filter_reason").agg(F.sum("n_tokens").alias("t")).collect():
@@ -217,8 +215,8 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
     cfg = ctx.cfg
     table = ctx.table("filter")
     docs = ctx.read(table, ["id", "url", "filter_reason", "text"])
-    # Every figure but the funnel's tokens and the samples reads the signals alone: read
-    # once, without the text, and kept for the figures' many small jobs.
+    # Every figure but the samples reads the signals alone: read once, without the text,
+    # and kept for the figures' many small jobs.
     signals = ctx.read(table, [c for c in table.struct.fieldNames() if c != "text"])
     signals = signals.localCheckpoint()
     # The reasons the funnel counts under its language step.
@@ -232,7 +230,7 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
             for d, info in manifest["domains"].items()
         }
     return {
-        "funnel": _funnel(ctx, stats, docs),
+        "funnel": _funnel(ctx, stats, signals.select("id", "filter_reason", "n_tokens")),
         "removals": {st["name"]: st["removed"] for st in stats["funnel"] if st["removed"]},
         "signals": _signals(signals, cfg, language_reasons, stats["filter"].get("classifiers", {})),
         "languages": _languages(signals, cfg),

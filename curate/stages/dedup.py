@@ -133,7 +133,8 @@ def _near_duplicates(
     pairs = pairs.localCheckpoint()
     if pairs.isEmpty():
         return None, {}
-    comps = connected_components(pairs.select(F.col("a").alias("u"), F.col("b").alias("v")))
+    edges = pairs.select(F.col("a").alias("u"), F.col("b").alias("v"))
+    comps = connected_components(edges, cfg.max_edges_in_one_task)
     members = comps.join(base, comps["node"] == base["id"]).drop("node")
     w = Window.partitionBy("root").orderBy(*order)
     ranked = members.select(
