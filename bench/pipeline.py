@@ -7,17 +7,19 @@ curate's full default pipeline (language ID, every filter signal, KenLM on Engli
 URL + exact + MinHash dedup, PII, decontamination against every shared benchmark, tokens,
 shards, manifest, report), taking turns over ``--rounds`` rounds (the order reversed each
 round) so the machine's drift cancels; each side's best round is compared. Records/s per
-core end to end (input WARC records / wall seconds / 2), per stage, documents kept and
-peak resident memory.
+core end to end (input WARC records / wall seconds / 2), per stage, documents kept (and
+those only one side keeps, matched by URL, by where the other dropped them) and peak
+resident memory.
 
 Part 2, where the time goes: the full pipeline's stages (and stats, report and manifest
 after them) against extraction's own time.
 
 Part 3, the scale curve: the full pipeline on docs-crawl copied 1x, 4x (and 16x, 64x with
 ``--scale 64``; copies made by bench/replicate.py: new record ids, URLs and about 1 %% of
-words changed, so dedup has work): wall time, time per 1x of input, and peak memory of the
-driver, the JVM and the largest Python worker (a task that held more than one file's or
-bucket's data would grow it).
+words changed, so dedup has work; 8 shuffle partitions per 1x): wall time, time per 1x of
+input, and peak memory of the driver, the JVM and the largest Python worker (a task that
+held more than one file's or bucket's data would grow it), and from Spark's event log the
+largest task's Parquet input, shuffle read and peak execution memory.
 
     python bench/pipeline.py [--files 8] [--rounds 2] [--scale 4|16|64] [--skip-peer] [--s3]
 """
@@ -34,7 +36,11 @@ import psutil
 from decontam import BENCHMARKS
 from docs_crawl import FOLDER, SHARED
 from fineweb_peer import fineweb_settings, place_lid_model, run_datatrove
+from kept_diff import report as kept_diff
 from replicate import replicate
+from spark_events import KINDS as TASK_KINDS
+from spark_events import conf as event_log_conf
+from spark_events import largest_task
 
 from curate.config import Config
 from curate.perplexity.train import train_lm
@@ -43,6 +49,8 @@ from curate.spark import build_session
 
 WORKERS = 2
 MIB = 2**20
+# Spark's event log (set by main before the session starts): Part 3 reads its task metrics.
+EVENTS: dict[str, str] = {}
 
 
 class PeakMemory:
@@ -98,13 +106,24 @@ def full_settings(model: Path) -> dict:
     }
 
 
-def config(paths: list[str], out: str, settings: dict, storage: dict | None = None) -> Config:
+def config(
+    paths: list[str],
+    out: str,
+    settings: dict,
+    storage: dict | None = None,
+    shuffle_partitions: int = 8,
+) -> Config:
     return Config.model_validate(
         {
             "input": {"paths": paths},
             "output": {"dir": out, "target_file_mb": 16, **settings.pop("output", {})},
             "storage": storage or {},
-            "spark": {"master": f"local[{WORKERS}]", "shuffle_partitions": 8, "progress": False},
+            "spark": {
+                "master": f"local[{WORKERS}]",
+                "shuffle_partitions": shuffle_partitions,
+                "progress": False,
+                "conf": dict(EVENTS),
+            },
             **settings,
         }
     )
@@ -136,11 +155,13 @@ class LoopbackS3:
 def timed_curate(cfg: Config) -> dict:
     build_session(cfg.spark)  # started before the clock
     with PeakMemory() as memory:
+        start_ms = time.time() * 1000
         t0 = time.perf_counter()
         stats = run(cfg)
         wall = time.perf_counter() - t0
     return {"wall": wall, "stats": stats, "memory": memory.peak,
-            "documents": stats["documents"]["rows"]}  # fmt: skip
+            "documents": stats["documents"]["rows"],
+            "window_ms": (start_ms, time.time() * 1000)}  # fmt: skip
 
 
 def timed_datatrove(files: list[Path], work: Path) -> dict:
@@ -183,6 +204,7 @@ def part1(files: list[Path], tmp: Path, model: Path, rounds: int) -> dict[str, d
         print(f"{side:<24}{walls:>22}{records / b['wall'] / WORKERS:>16.1f}"
               f"{peer / b['wall']:>13.2f}x{b['documents']:>11,}{mem:>10,.0f}")  # fmt: skip
     same = best["curate, same stages"]
+    kept_diff(tmp / "part1-0-0", tmp / "part1-1-0")  # round 1's datatrove and same-stages runs
     print("\nPer stage: datatrove's task seconds summed over workers; curate's stage wall seconds")
     for name, sec in best["datatrove FineWeb"]["steps"].items():
         print(f"  datatrove {name:<34}{sec:>8.1f}")
@@ -214,8 +236,10 @@ def part3(files: list[Path], tmp: Path, model: Path, scales: list[int]) -> None:
     points = {}
     for k in scales:
         inputs = replicate(files, k, tmp / "copies")
+        # Shuffle partitions grow with the data, as a user sets them, so a shuffle task's
+        # share (one bucket of keys) stays the same size.
         result = timed_curate(config([str(f) for f in inputs], str(tmp / f"scale{k}"),
-                                     full_settings(model)))  # fmt: skip
+                                     full_settings(model), shuffle_partitions=8 * k))  # fmt: skip
         points[k] = result
         stats = result["stats"]
         print(
@@ -224,6 +248,12 @@ def part3(files: list[Path], tmp: Path, model: Path, scales: list[int]) -> None:
             + "".join(f"{v / MIB:>26,.0f}" for v in result["memory"].values()),
             flush=True,
         )
+    print(f"\n{'scale':>6}" + "".join(f"{'largest task ' + k + ' MiB':>40}" for k in TASK_KINDS))
+    for k, r in points.items():
+        time.sleep(2)  # the event log's last lines reach the file
+        task = largest_task(Path(EVENTS["spark.eventLog.dir"]), *r["window_ms"])
+        cells = [f"{v / MIB:,.1f} ({group.removeprefix('curate-')})" for v, group in task.values()]
+        print(f"{k:>5}x" + "".join(f"{c:>40}" for c in cells))
     if 4 in points and len(points) > 1:
         base = points[4]["wall"] / 4
         for k, r in points.items():
@@ -262,6 +292,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         place_lid_model(tmp / "assets")  # before datatrove is imported
+        EVENTS.update(event_log_conf(tmp / "events"))
         model = tmp / "lm-en"
         train_lm([str(wikitext)], "en", str(model))
         if args.skip_peer:
