@@ -38,7 +38,6 @@ from docs_crawl import FOLDER, SHARED
 from fineweb_peer import fineweb_settings, place_lid_model, run_datatrove
 from kept_diff import report as kept_diff
 from replicate import replicate
-from spark_events import KINDS as TASK_KINDS
 from spark_events import conf as event_log_conf
 from spark_events import largest_task
 
@@ -246,14 +245,12 @@ def part3(files: list[Path], tmp: Path, model: Path, scales: list[int]) -> None:
             f"{k:>5}x{records_in(stats):>10,}{result['documents']:>10,}{result['wall']:>9.1f}"
             f"{result['wall'] / k:>10.1f}"
             + "".join(f"{v / MIB:>26,.0f}" for v in result["memory"].values()),
-            flush=True,
         )
-    print(f"\n{'scale':>6}" + "".join(f"{'largest task ' + k + ' MiB':>40}" for k in TASK_KINDS))
-    for k, r in points.items():
         time.sleep(2)  # the event log's last lines reach the file
-        task = largest_task(Path(EVENTS["spark.eventLog.dir"]), *r["window_ms"])
-        cells = [f"{v / MIB:,.1f} ({group.removeprefix('curate-')})" for v, group in task.values()]
-        print(f"{k:>5}x" + "".join(f"{c:>40}" for c in cells))
+        task = largest_task(Path(EVENTS["spark.eventLog.dir"]), *result["window_ms"])
+        print("       largest task (its stage): " + ", ".join(
+            f"{kind} {v / MIB:,.1f} MiB ({group.removeprefix('curate-')})"
+            for kind, (v, group) in task.items()), flush=True)  # fmt: skip
     if 4 in points and len(points) > 1:
         base = points[4]["wall"] / 4
         for k, r in points.items():
