@@ -21,7 +21,8 @@ input, and peak memory of the driver, the JVM and the largest Python worker (a t
 held more than one file's or bucket's data would grow it), and from Spark's event log the
 largest task's Parquet input, shuffle read and peak execution memory.
 
-    python bench/pipeline.py [--files 8] [--rounds 2] [--scale 4|16|64] [--skip-peer] [--s3]
+    python bench/pipeline.py [--files 8] [--rounds 2] [--scale 4|16|64] [--skip-peer]
+                             [--only-scale 1|4|16|64] [--s3]
 """
 
 from __future__ import annotations
@@ -279,6 +280,8 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=4, choices=[1, 4, 16, 64],
                         help="largest copy count of the scale curve")  # fmt: skip
     parser.add_argument("--skip-peer", action="store_true", help="parts 2 and 3 only")
+    parser.add_argument("--only-scale", type=int, choices=[1, 4, 16, 64],
+                        help="one point of part 3 alone (a long one: 16x, 64x)")  # fmt: skip
     parser.add_argument("--s3", action="store_true", help="also local vs S3 on loopback")
     args = parser.parse_args()
     wikitext = SHARED / "reference-text" / "wikitext2.valid.txt"
@@ -292,6 +295,9 @@ def main() -> int:
         EVENTS.update(event_log_conf(tmp / "events"))
         model = tmp / "lm-en"
         train_lm([str(wikitext)], "en", str(model))
+        if args.only_scale:
+            part3(files, tmp, model, [args.only_scale])
+            return 0
         if args.skip_peer:
             part2(timed_curate(config([str(f) for f in files], str(tmp / "full"),
                                       full_settings(model))))  # fmt: skip
