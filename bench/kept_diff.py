@@ -13,12 +13,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 
-def _urls(table_dir: Path, reason: str | None = None) -> dict[str, str | None]:
-    """url -> the table's removal reason (None: passed on); or every url when reason is None."""
-    columns = ["url", reason] if reason else ["url"]
-    table = ds.dataset(table_dir, format="parquet").to_table(columns=columns)
-    reasons = table.column(reason).to_pylist() if reason else [None] * table.num_rows
-    return dict(zip(table.column("url").to_pylist(), reasons, strict=True))
+def _column(table_dir: Path, name: str) -> list:
+    return ds.dataset(table_dir, format="parquet").to_table(columns=[name]).column(name).to_pylist()
 
 
 def curate_fates(out: Path) -> dict[str, str]:
@@ -28,10 +24,10 @@ def curate_fates(out: Path) -> dict[str, str]:
                           ("dedup/documents", "filter_reason")):  # fmt: skip
         folder = out / "stages" / table
         if folder.is_dir():
-            for url, why in _urls(folder, reason).items():
+            for url, why in zip(_column(folder, "url"), _column(folder, reason), strict=True):
                 if url is not None:
                     fate[url] = why or "passed on"
-    for url in _urls(out / "documents"):
+    for url in _column(out / "documents", "url"):
         fate[url] = "kept"
     return fate
 

@@ -29,12 +29,11 @@ def largest_task(folder: Path, start_ms: float, end_ms: float) -> dict[str, tupl
     group_of: dict[int, str] = {}  # stage id -> job group
     for path in folder.iterdir():
         for line in path.read_text(errors="replace").splitlines():
-            if '"SparkListenerJobStart"' in line or '"SparkListenerTaskEnd"' in line:
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:  # the line being written
-                    continue
-            else:
+            if '"SparkListenerJobStart"' not in line and '"SparkListenerTaskEnd"' not in line:
+                continue
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:  # the line being written
                 continue
             if event["Event"] == "SparkListenerJobStart":
                 group = (event.get("Properties") or {}).get("spark.jobGroup.id") or "-"

@@ -99,9 +99,11 @@ def histogram(name: str, h: dict[str, Any], path: Path, xlabel: str | None = Non
         ax.set_ylim(0.8, max(counts) * 1.6)
         ax.yaxis.set_major_formatter(FuncFormatter(_count))
         # Under two decades the powers of ten alone say too little: label 2 and 5 too.
-        narrow = max(counts) < 100
-        ax.yaxis.set_minor_locator(LogLocator(subs=(2, 5)) if narrow else NullLocator())
-        ax.yaxis.set_minor_formatter(FuncFormatter(_count))
+        if max(counts) < 100:
+            ax.yaxis.set_minor_locator(LogLocator(subs=(2, 5)))
+            ax.yaxis.set_minor_formatter(FuncFormatter(_count))
+        else:
+            ax.yaxis.set_minor_locator(NullLocator())
     if h.get("integer"):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(name, fontsize=11)
