@@ -9,7 +9,15 @@ import numpy as np
 import pyarrow as pa
 
 from curate.decontam.benchmarks import BenchmarkItem
-from curate.text.ngrams import loosen, loosen_batch, ngram_hashes, normalize, poly, word_hashes
+from curate.text.ngrams import (
+    POLY,
+    loosen,
+    loosen_batch,
+    ngram_hashes,
+    normalize,
+    poly,
+    word_hashes,
+)
 from curate.text.wordhash import batch_word_hashes
 
 
@@ -56,37 +64,50 @@ def text_ngrams(text: str, n: int, min_words: int) -> np.ndarray:
     return window_hashes(word_hashes(item_words(text)), n, min_words)
 
 
+def _short_windows(w: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray:
+    """``poly`` of the k words from each of ``starts``: one window per text of k words."""
+    words = w[starts[:, None] + np.arange(k)]
+    with np.errstate(over="ignore"):
+        h = np.zeros(len(starts), dtype=np.uint64)
+        for j in range(k):
+            h = h * POLY + words[:, j]
+    return h
+
+
 def build_index(items: list[BenchmarkItem], n: int, min_words: int) -> NgramIndex:
-    """Every item's n-gram hashes, its texts' words hashed in one compiled pass over all
-    of them (the pass documents are matched with; equal to ``text_ngrams`` text by text)."""
+    """Every item's n-gram hashes, all texts at once: words hashed in one compiled pass
+    (the pass documents are matched with), windows hashed over the concatenated words
+    and kept where they lie inside one text; equal to ``text_ngrams`` text by text."""
     texts = [t for item in items for t in item.texts]
+    owner = np.repeat(np.arange(len(items), dtype=np.int32), [len(it.texts) for it in items])
     w, offsets = batch_word_hashes(loosen_batch(pa.array(texts, pa.string())))
-    hashes, owners, lengths = [], [], {n}
-    n_items, too_short = Counter(), Counter()
-    at = 0  # the item's first text
-    for i, item in enumerate(items):
-        n_items[item.benchmark] += 1
-        found = []
-        for j in range(at, at + len(item.texts)):
-            words = w[offsets[j] : offsets[j + 1]]
-            found.append(window_hashes(words, n, min_words))
-            if min_words <= len(words) < n:  # one n-gram of all its words
-                lengths.add(len(words))
-        at += len(item.texts)
-        if not any(len(h) for h in found):
-            too_short[item.benchmark] += 1
-            continue
-        h = np.unique(np.concatenate(found))
-        hashes.append(h)
-        owners.append(np.full(len(h), i, dtype=np.int32))
+    sizes = np.diff(offsets)
+    hashes, owners = [], []
+    if len(w) >= n:
+        text_at = np.repeat(np.arange(len(texts)), sizes)[: len(w) - n + 1]
+        inside = np.arange(len(text_at)) + n <= offsets[text_at + 1]
+        hashes.append(poly(w, n)[inside])
+        owners.append(owner[text_at[inside]])
+    short = (sizes >= min_words) & (sizes < n)
+    for k in np.unique(sizes[short]).tolist():  # one n-gram of all its words
+        at = np.flatnonzero(sizes == k)
+        hashes.append(_short_windows(w, offsets[at], k))
+        owners.append(owner[at])
     all_hashes = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
     all_owners = np.concatenate(owners) if owners else np.empty(0, dtype=np.int32)
-    order = np.argsort(all_hashes, kind="stable")
+    # Sorted by hash, then item; an (n-gram, item) pair once.
+    order = np.lexsort((all_owners, all_hashes))
+    all_hashes, all_owners = all_hashes[order], all_owners[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (all_hashes[1:] != all_hashes[:-1]) | (all_owners[1:] != all_owners[:-1])
+    indexed = np.bincount(all_owners, minlength=len(items)) > 0
     return NgramIndex(
-        hashes=all_hashes[order],
-        item_of=all_owners[order],
+        hashes=all_hashes[first],
+        item_of=all_owners[first],
         items=[(it.benchmark, it.item) for it in items],
-        lengths=tuple(sorted(lengths)),
-        n_items=dict(n_items),
-        too_short=dict(too_short),
+        lengths=tuple(sorted({n, *sizes[short].tolist()})),
+        n_items=dict(Counter(it.benchmark for it in items)),
+        too_short=dict(
+            Counter(it.benchmark for it, ok in zip(items, indexed, strict=True) if not ok)
+        ),
     )
