@@ -13,8 +13,10 @@ Part 2, quality on ../shared/data/pages/extraction-benchmark/: token-level preci
 recall and F1 (mean over pages and micro over tokens) against the human-marked article
 body, and lost articles (F1 < 0.5 where the truth has >= 500 characters), for curate with
 and without its fallback, trafilatura's defaults, favor_precision, fast=False and
-datatrove's extractor; and on ../shared/data/pages/trafilatura-cache/ (no ground truth)
-the pages each mode loses against trafilatura's defaults.
+datatrove's extractor; and, with no ground truth, the pages each mode loses against
+trafilatura's defaults (empty or under 10 % of their length) on
+../shared/data/pages/trafilatura-cache/ and the pages it cuts (under half their length)
+on every 10th HTML page of docs-crawl and the Common Crawl sample.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from curate.config import ExtractConfig
 from curate.extract.decode import decode_html
@@ -104,6 +107,31 @@ def prf(pred: str | None, gold: str) -> tuple[float, float, float]:
 
 
 LOST_TRUTH_CHARS = 500  # a "lost article": F1 < 0.5 where the ground truth has this many
+DEFAULTS_CHARS = 500  # no ground truth: judged where trafilatura's defaults give this many
+
+
+def web_sample(step: int = 10) -> dict[str, str]:
+    """Every step-th HTTP 200 HTML page of docs-crawl, and every one of the Common Crawl
+    sample, by URL: documentation sites lay articles out in ways news pages do not."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    files = sorted((SHARED / "warc" / "docs-crawl").glob("*.warc.gz"))
+    files += sorted((SHARED / "warc" / "cc").glob("*[0-9a-z].warc.gz"))
+    pages, seen = {}, 0
+    for path in files:
+        every = step if "docs-crawl" in path.name else 1
+        with path.open("rb") as f:
+            for r in ArchiveIterator(f):
+                if r.rec_type != "response" or r.http_headers.get_statuscode() != "200":
+                    continue
+                content_type = r.http_headers.get_header("Content-Type") or ""
+                if "html" not in content_type:
+                    continue
+                seen += 1
+                if seen % every == 0:
+                    url = r.rec_headers.get_header("WARC-Target-URI")
+                    pages[url] = decode_html(r.content_stream().read(), content_type)
+    return pages
 
 
 def _modes() -> dict[str, object]:
@@ -133,10 +161,20 @@ def _modes() -> dict[str, object]:
     return modes
 
 
+def _below(outputs: dict[str, str], defaults: dict[str, str], share: float) -> list[str]:
+    """Pages where a mode gives under ``share`` of trafilatura defaults' length."""
+    return [
+        k
+        for k, t in outputs.items()
+        if len(defaults[k]) >= DEFAULTS_CHARS and len(t) < share * len(defaults[k])
+    ]
+
+
 def quality() -> None:
-    """Mean and micro P/R/F1 on the extraction benchmark and lost articles per mode; on
-    trafilatura-cache (no ground truth) pages where a mode is empty or under 10 % of
-    trafilatura defaults' length while defaults give >= 500 characters."""
+    """Mean and micro P/R/F1 on the extraction benchmark and lost articles per mode; with
+    no ground truth, against trafilatura defaults' length where it is >= 500 characters:
+    trafilatura-cache pages a mode loses (empty or under 10 %), and pages of the web
+    sample it cuts (under half)."""
     root = SHARED / "pages" / "extraction-benchmark"
     truth = json.loads((root / "ground-truth.json").read_text())
     pages = {
@@ -145,14 +183,17 @@ def quality() -> None:
     }
     cache = {p.name: decode_html(p.read_bytes())
              for p in sorted((SHARED / "pages" / "trafilatura-cache").glob("*.html"))}  # fmt: skip
+    web = web_sample()
     modes = _modes()
     outputs = {name: {k: fn(html) for k, html in cache.items()} for name, fn in modes.items()}
+    on_web = {name: {k: fn(html) for k, html in web.items()} for name, fn in modes.items()}
     print(
         f"\nExtraction quality: {len(pages)} extraction-benchmark pages (ground truth); "
-        f"{len(cache)} trafilatura-cache pages (lost: empty or < 10 % of defaults' length)"
+        f"{len(cache)} trafilatura-cache pages (lost: empty or < 10 % of defaults' length); "
+        f"{len(web)} web-sample pages (cut: < 50 % of defaults' length)"
     )
     head = f"{'mode':<30}{'mean P':>7}{'R':>6}{'F1':>6}{'micro P':>9}{'R':>6}{'F1':>6}"
-    print(head + f"{'lost':>6}{'lost (cache)':>14}{'ms/page':>9}")
+    print(head + f"{'lost':>6}{'lost (cache)':>14}{'cut (web)':>11}{'ms/page':>9}")
     best, rows = 0.0, {}
     for name, fn in modes.items():
         start = time.perf_counter()
@@ -174,16 +215,19 @@ def quality() -> None:
                 lost.append(k[:8])
         mp, mr = common / pred if pred else 0.0, common / gold if gold else 0.0
         mf = 2 * mp * mr / (mp + mr) if mp + mr else 0.0
-        defaults = outputs["trafilatura defaults"]
-        cache_lost = [k for k, t in outputs[name].items()
-                      if len(defaults[k]) >= 500 and len(t) < 0.1 * len(defaults[k])]  # fmt: skip
+        cache_lost = _below(outputs[name], outputs["trafilatura defaults"], 0.1)
+        web_cut = _below(on_web[name], on_web["trafilatura defaults"], 0.5)
         rows[name] = (lost, cache_lost)
         best = max(best, mean[2])
+        counts = f"{len(lost):>6}{len(cache_lost):>14}{len(web_cut):>11}"
         print(f"{name:<30}{mean[0]:>7.3f}{mean[1]:>6.3f}{mean[2]:>6.3f}{mp:>9.3f}{mr:>6.3f}"
-              f"{mf:>6.3f}{len(lost):>6}{len(cache_lost):>14}{ms:>9.1f}")  # fmt: skip
+              f"{mf:>6.3f}{counts}{ms:>9.1f}")  # fmt: skip
     for name, (lost, cache_lost) in rows.items():
         if lost or cache_lost:
             print(f"  {name}: lost {' '.join(lost) or '-'}; cache {' '.join(cache_lost) or '-'}")
+    cut = _below(on_web["curate (fast + fallback)"], on_web["trafilatura defaults"], 0.5)
+    hosts = Counter(urlsplit(url).hostname for url in cut)
+    print(f"  curate (fast + fallback) cut on the web sample: {dict(hosts.most_common())}")
     print(
         f"goal: curate mean F1 >= best - 0.005 = {best - 0.005:.3f}; no lost article that "
         "any mode extracts"

@@ -146,6 +146,29 @@ def test_lost_articles_are_re_extracted():
     assert make_extractor(cfg)(page, None).fallback is False
 
 
+def test_long_extractions_missing_most_of_the_page_are_re_extracted():
+    """A DocBook page (debian-handbook.info: its prose in <div class="para">, no <p>): the
+    precise fast path finds no article frame and keeps an eighth of the text; the fallback
+    takes the whole of it."""
+    import trafilatura
+
+    url = "https://debian-handbook.info/browse/en-US/stable/sect.other-security-considerations.html"
+    with (shared_path("warc", "docs-crawl") / "docs-crawl-00002.warc.gz").open("rb") as f:
+        record = next(
+            r
+            for r in ArchiveIterator(f)
+            if r.rec_type == "response" and r.rec_headers.get_header("WARC-Target-URI") == url
+        )
+        html = decode_html(record.content_stream().read(), "text/html; charset=utf-8")
+    cfg = ExtractConfig()
+    fast, _ = make_extractor(cfg.model_copy(update={"fallback": False}))(html, None)
+    text, fallback = make_extractor(cfg)(html, None)
+    default = trafilatura.extract(html, deduplicate=False) or ""
+    assert 1000 < len(fast) < 0.2 * len(default)
+    assert fallback and len(text) >= 0.9 * len(default)
+    assert "Security is not just a technical problem" in text
+
+
 def test_trafilatura_text_unchanged_by_speed_ups():
     """The C element-class lookup and the curate.extract.fast_xpath rewrites change no text,
     on pages of the extraction benchmark and on documentation pages (most of which take

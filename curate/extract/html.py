@@ -126,12 +126,13 @@ _INLINE = re.compile(
 _RUN = re.compile(r">([^<]{150,})<")
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
-# A fast extraction under SHORT characters is re-done the slower way when the page shows
-# at least twice its length in paragraphs (and PARAGRAPHS characters), ten times its
-# length in long runs (and RUNS), or when it is empty and the page has RUNS_IF_EMPTY in
-# long runs. Measured (bench/extract.py): on docs-crawl 8-10 % of pages re-extracted, each
-# gaining text, for ~5-10 % more time; none of the extraction benchmark's articles.
-SHORT, PARAGRAPHS, RUNS, RUNS_IF_EMPTY = 1000, 500, 2000, 500
+# A fast extraction is re-done the slower way when the page shows at least twice its
+# length in paragraphs (and PARAGRAPHS characters) or in long runs (and RUNS), or when it
+# is empty and the page has RUNS_IF_EMPTY in long runs. Long extractions are tested too:
+# where trafilatura's precise fast path finds no article frame it recovers <p>, <code> and
+# tables but no <div> text, so DocBook-style pages (<div class="para">) keep a few code
+# fragments out of pages of prose. Measured in bench/extract.py (README, Extraction).
+PARAGRAPHS, RUNS, RUNS_IF_EMPTY = 500, 2000, 500
 
 
 def _visible(fragments: list[str]) -> int:
@@ -139,15 +140,13 @@ def _visible(fragments: list[str]) -> int:
 
 
 def lost_article(extracted_chars: int, html: str) -> bool:
-    """True when the fast extraction is implausibly short for the page (it lost the
-    article): the test that decides a slower re-extraction."""
-    if extracted_chars >= SHORT:
-        return False
+    """True when the fast extraction holds under half the article text the page shows (it
+    lost the article, or most of it): the test that decides a slower re-extraction."""
     paragraphs = _visible(_PARAGRAPH.findall(html))
     if paragraphs >= max(PARAGRAPHS, 2 * extracted_chars):
         return True
     runs = _visible(_RUN.findall(_INLINE.sub("", _HIDDEN.sub("", html))))
-    return runs >= max(RUNS, 10 * extracted_chars) or (
+    return runs >= max(RUNS, 2 * extracted_chars) or (
         extracted_chars == 0 and runs >= RUNS_IF_EMPTY
     )
 
