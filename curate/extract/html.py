@@ -126,29 +126,40 @@ _INLINE = re.compile(
 _RUN = re.compile(r">([^<]{150,})<")
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
-# A fast extraction is re-done the slower way when the page shows at least twice its
-# length in paragraphs (and PARAGRAPHS characters) or in long runs (and RUNS), or when it
-# is empty and the page has RUNS_IF_EMPTY in long runs. Long extractions are tested too:
-# where trafilatura's precise fast path finds no article frame it recovers <p>, <code> and
-# tables but no <div> text, so DocBook-style pages (<div class="para">) keep a few code
-# fragments out of pages of prose. Measured in bench/extract.py (README, Extraction).
-PARAGRAPHS, RUNS, RUNS_IF_EMPTY = 500, 2000, 500
+# A fast extraction under SHORT characters is re-done the slower way when the page shows
+# at least twice its length in paragraphs (and PARAGRAPHS characters), ten times its
+# length in long runs (and RUNS), or when it is empty and the page has RUNS_IF_EMPTY in
+# long runs. Any fast extraction is re-done when the page shows twice its length (and
+# RUNS) in long runs outside <p>: where trafilatura's precise fast path finds no article
+# frame its recovery takes <p>, <code> and tables but no <div> text, so DocBook-style
+# pages (<div class="para">) kept a few code fragments of pages of prose. Text in <p> does
+# not count there: a long extraction that left some out did so on purpose (comments,
+# teasers). Measured in bench/extract.py (README, Extraction).
+SHORT, PARAGRAPHS, RUNS, RUNS_IF_EMPTY = 1000, 500, 2000, 500
 
 
 def _visible(fragments: list[str]) -> int:
     return sum(len(_SPACE.sub(" ", html_lib.unescape(_TAG.sub("", f))).strip()) for f in fragments)
 
 
+def _runs(html: str) -> int:
+    return _visible(_RUN.findall(_INLINE.sub("", _HIDDEN.sub("", html))))
+
+
 def lost_article(extracted_chars: int, html: str) -> bool:
-    """True when the fast extraction holds under half the article text the page shows (it
-    lost the article, or most of it): the test that decides a slower re-extraction."""
-    paragraphs = _visible(_PARAGRAPH.findall(html))
-    if paragraphs >= max(PARAGRAPHS, 2 * extracted_chars):
-        return True
-    runs = _visible(_RUN.findall(_INLINE.sub("", _HIDDEN.sub("", html))))
-    return runs >= max(RUNS, 2 * extracted_chars) or (
-        extracted_chars == 0 and runs >= RUNS_IF_EMPTY
-    )
+    """True when the fast extraction is implausibly short for the page (it lost the
+    article, or its prose outside <p>): the test that decides a slower re-extraction."""
+    if extracted_chars < SHORT:
+        paragraphs = _visible(_PARAGRAPH.findall(html))
+        if paragraphs >= max(PARAGRAPHS, 2 * extracted_chars):
+            return True
+        runs = _runs(html)
+        if runs >= max(RUNS, 10 * extracted_chars) or (
+            extracted_chars == 0 and runs >= RUNS_IF_EMPTY
+        ):
+            return True
+    # <p> elements emptied, their tags kept so the text around them does not join up.
+    return _runs(_PARAGRAPH.sub("<p></p>", html)) >= max(RUNS, 2 * extracted_chars)
 
 
 def make_extractor(cfg: ExtractConfig) -> Callable[[str, str | None], Extracted]:
@@ -189,9 +200,12 @@ def make_extractor(cfg: ExtractConfig) -> Callable[[str, str | None], Extracted]
     def extract_trafilatura(html: str, url: str | None) -> Extracted:
         text = run(html, url, cfg.fast, cfg.favor_precision)
         if cfg.fast and cfg.fallback and lost_article(len(text), html):
-            # trafilatura's full cascade (readability, jusText) without the precision
-            # bias: the page already proved hard for the precise fast path.
-            slower = run(html, url, False, False)
+            # trafilatura's full cascade (readability, jusText). A short result may be a
+            # page the precision rules hide: without the bias. A long one is an article
+            # they recognise, short of its prose outside <p>: with it (without, the
+            # cascade takes comments and teasers on news pages).
+            precision = cfg.favor_precision and len(text) >= SHORT
+            slower = run(html, url, False, precision)
             if len(slower) > len(text):
                 return Extracted(slower, True)
         return Extracted(text, False)
