@@ -38,6 +38,7 @@ from decontam import BENCHMARKS
 from docs_crawl import FOLDER, SHARED
 from fineweb_peer import fineweb_settings, place_lid_model, run_datatrove
 from kept_diff import report as kept_diff
+from pyspark.sql import SparkSession
 from replicate import replicate
 from spark_events import conf as event_log_conf
 from spark_events import largest_task
@@ -290,23 +291,30 @@ def main() -> int:
         return 0
     files = sorted(FOLDER.glob("*.warc.gz"))[: args.files]
     with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        place_lid_model(tmp / "assets")  # before datatrove is imported
-        EVENTS.update(event_log_conf(tmp / "events"))
-        model = tmp / "lm-en"
-        train_lm([str(wikitext)], "en", str(model))
-        if args.only_scale:
-            part3(files, tmp, model, [args.only_scale])
-            return 0
-        if args.skip_peer:
-            part2(timed_curate(config([str(f) for f in files], str(tmp / "full"),
-                                      full_settings(model))))  # fmt: skip
-        else:
-            part2(part1(files, tmp, model, args.rounds)["curate, full pipeline"])
-        part3(files, tmp, model, [k for k in (1, 4, 16, 64) if k <= args.scale])
-        if args.s3:
-            s3_rounds(files, tmp, model)
+        try:
+            parts(args, files, wikitext, Path(name))
+        finally:  # Spark closes its event log (in the folder) when it stops
+            if (spark := SparkSession.getActiveSession()) is not None:
+                spark.stop()
     return 0
+
+
+def parts(args: argparse.Namespace, files: list[Path], wikitext: Path, tmp: Path) -> None:
+    place_lid_model(tmp / "assets")  # before datatrove is imported
+    EVENTS.update(event_log_conf(tmp / "events"))
+    model = tmp / "lm-en"
+    train_lm([str(wikitext)], "en", str(model))
+    if args.only_scale:
+        part3(files, tmp, model, [args.only_scale])
+        return
+    if args.skip_peer:
+        part2(timed_curate(config([str(f) for f in files], str(tmp / "full"),
+                                  full_settings(model))))  # fmt: skip
+    else:
+        part2(part1(files, tmp, model, args.rounds)["curate, full pipeline"])
+    part3(files, tmp, model, [k for k in (1, 4, 16, 64) if k <= args.scale])
+    if args.s3:
+        s3_rounds(files, tmp, model)
 
 
 if __name__ == "__main__":
