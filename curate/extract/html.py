@@ -142,24 +142,28 @@ def _visible(fragments: list[str]) -> int:
     return sum(len(_SPACE.sub(" ", html_lib.unescape(_TAG.sub("", f))).strip()) for f in fragments)
 
 
-def _runs(html: str) -> int:
-    return _visible(_RUN.findall(_INLINE.sub("", _HIDDEN.sub("", html))))
+def _runs(visible: str) -> int:
+    """Characters in long runs of ``visible`` (HTML with _HIDDEN removed) once inline
+    tags are dropped."""
+    return _visible(_RUN.findall(_INLINE.sub("", visible)))
 
 
 def lost_article(extracted_chars: int, html: str) -> bool:
     """True when the fast extraction is implausibly short for the page (it lost the
     article, or its prose outside <p>): the test that decides a slower re-extraction."""
+    # Scripts and styles go first: a lazy <p> match across a large script is slow.
+    visible = _HIDDEN.sub("", html)
     if extracted_chars < SHORT:
         paragraphs = _visible(_PARAGRAPH.findall(html))
         if paragraphs >= max(PARAGRAPHS, 2 * extracted_chars):
             return True
-        runs = _runs(html)
+        runs = _runs(visible)
         if runs >= max(RUNS, 10 * extracted_chars) or (
             extracted_chars == 0 and runs >= RUNS_IF_EMPTY
         ):
             return True
     # <p> elements emptied, their tags kept so the text around them does not join up.
-    return _runs(_PARAGRAPH.sub("<p></p>", html)) >= max(RUNS, 2 * extracted_chars)
+    return _runs(_PARAGRAPH.sub("<p></p>", visible)) >= max(RUNS, 2 * extracted_chars)
 
 
 def make_extractor(cfg: ExtractConfig) -> Callable[[str, str | None], Extracted]:
