@@ -46,7 +46,7 @@ def datatrove_fates(work: Path) -> dict[str, str]:
     return fate
 
 
-def report(work: Path, out: Path, top: int = 8) -> None:
+def report(work: Path, out: Path) -> None:
     ours, theirs = curate_fates(out), datatrove_fates(work)
     kept_ours = {u for u, f in ours.items() if f == "kept"}
     kept_theirs = {u for u, f in theirs.items() if f == "kept"}
@@ -56,6 +56,6 @@ def report(work: Path, out: Path, top: int = 8) -> None:
           f"datatrove only {len(kept_theirs - kept_ours):,}; "
           f"curate only {len(kept_ours - kept_theirs):,}")  # fmt: skip
     print("  datatrove only, by curate's reason: "
-          + ", ".join(f"{r} {n}" for r, n in only_theirs.most_common(top)))  # fmt: skip
+          + ", ".join(f"{r} {n}" for r, n in only_theirs.most_common()))  # fmt: skip
     print("  curate only, by where datatrove dropped it: "
-          + ", ".join(f"{r} {n}" for r, n in only_ours.most_common(top)))  # fmt: skip
+          + ", ".join(f"{r} {n}" for r, n in only_ours.most_common()))  # fmt: skip
