@@ -37,6 +37,7 @@ from curate.config import ExtractConfig
 from curate.extract.decode import decode_html
 from curate.extract.html import make_extractor
 from curate.extract.records import ingest_file
+from curate.extract.warc import read_records
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -111,26 +112,20 @@ DEFAULTS_CHARS = 500  # no ground truth: judged where trafilatura's defaults giv
 
 
 def web_sample(step: int = 10) -> dict[str, str]:
-    """Every step-th HTTP 200 HTML page of docs-crawl, and every one of the Common Crawl
-    sample, by URL: documentation sites lay articles out in ways news pages do not."""
-    from warcio.archiveiterator import ArchiveIterator
-
+    """Every step-th page curate's extract stage would extract (HTTP 200 HTML) of
+    docs-crawl, and every one of the Common Crawl sample, by URL: documentation sites lay
+    articles out in ways news pages do not."""
     files = sorted((SHARED / "warc" / "docs-crawl").glob("*.warc.gz"))
     files += sorted((SHARED / "warc" / "cc").glob("*[0-9a-z].warc.gz"))
     pages, seen = {}, 0
     for path in files:
         every = step if "docs-crawl" in path.name else 1
-        with path.open("rb") as f:
-            for r in ArchiveIterator(f):
-                if r.rec_type != "response" or r.http_headers.get_statuscode() != "200":
-                    continue
-                content_type = r.http_headers.get_header("Content-Type") or ""
-                if "html" not in content_type:
-                    continue
-                seen += 1
-                if seen % every == 0:
-                    url = r.rec_headers.get_header("WARC-Target-URI")
-                    pages[url] = decode_html(r.content_stream().read(), content_type)
+        for r in read_records(str(path)):
+            if r.reason is not None or r.rec_type != "response":
+                continue
+            seen += 1
+            if seen % every == 0:
+                pages[r.url] = decode_html(r.payload, r.content_type)
     return pages
 
 

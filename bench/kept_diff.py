@@ -13,8 +13,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 
-def _column(table_dir: Path, name: str) -> list:
-    return ds.dataset(table_dir, format="parquet").to_table(columns=[name]).column(name).to_pylist()
+def _columns(table_dir: Path, *names: str) -> list[list]:
+    table = ds.dataset(table_dir, format="parquet").to_table(columns=list(names))
+    return [table.column(name).to_pylist() for name in names]
 
 
 def curate_fates(out: Path) -> dict[str, str]:
@@ -24,10 +25,10 @@ def curate_fates(out: Path) -> dict[str, str]:
                           ("dedup/documents", "filter_reason")):  # fmt: skip
         folder = out / "stages" / table
         if folder.is_dir():
-            for url, why in zip(_column(folder, "url"), _column(folder, reason), strict=True):
+            for url, why in zip(*_columns(folder, "url", reason), strict=True):
                 if url is not None:
                     fate[url] = why or "passed on"
-    for url in _column(out / "documents", "url"):
+    for url in _columns(out / "documents", "url")[0]:
         fate[url] = "kept"
     return fate
 
