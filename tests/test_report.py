@@ -92,6 +92,26 @@ def test_report_red_is_each_rules_removals(demo_run):
     assert "extract" in data["removals"]  # shown as a table of record reasons, not bars
 
 
+def test_report_histograms_count_the_documents_that_have_the_signal(demo_run):
+    """Each rule's histogram holds every document its rule was applied to once, and no
+    document without the signal (a null is in no bin, not in the first)."""
+    stats, out = demo_run
+    data = json.loads((out / "report" / "data.json").read_text())["data"]
+    table = pq.read_table(out / "stages" / "filter" / "documents").to_pylist()
+    language = {r for step in stats["funnel"] if step["name"] == "language"
+                for r in step["removed"]}  # fmt: skip
+    reached = [d for d in table if d["filter_reason"] not in language]
+    seen_null = False
+    for rule in rules(Config.model_validate(stats["config"])):
+        if rule.name not in data["signals"]:
+            continue
+        group, field = rule.signal.split(".", 1)
+        values = [(d[group] or {}).get(field) for d in reached]
+        seen_null |= None in values
+        assert sum(data["signals"][rule.name]["counts"]) == sum(v is not None for v in values)
+    assert seen_null  # the demo has documents without some signal (toxicity: English only)
+
+
 def test_report_samples_are_removed_documents(demo_run):
     """Each rule's samples are documents that rule removed, the lowest ids first."""
     stats, out = demo_run

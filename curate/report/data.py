@@ -58,12 +58,16 @@ def _histograms(
         ranges[i] = (lo, hi if hi > lo else lo + 1.0)
     if not ranges:
         return {}
+    # A null value has no bin (greatest and least skip nulls: they would put it in bin 0).
     cells = [
         F.struct(
             F.lit(i).alias("i"),
-            F.least(
-                F.greatest(F.floor((F.col(f"c{i}") - lo) / ((hi - lo) / BINS)), F.lit(0)),
-                F.lit(BINS - 1),
+            F.when(
+                F.col(f"c{i}").isNotNull(),
+                F.least(
+                    F.greatest(F.floor((F.col(f"c{i}") - lo) / ((hi - lo) / BINS)), F.lit(0)),
+                    F.lit(BINS - 1),
+                ),
             ).alias("bin"),
             (F.col(f"r{i}") if names[i] in removed else F.lit(False)).alias("gone"),
         )
@@ -88,51 +92,64 @@ def _histograms(
     return out
 
 
-def _classifiers(reached: DataFrame, cfg: Config, cutoffs: dict[str, dict]) -> dict[str, Any]:
-    """Each classifier's score, its removals in red, and its threshold: min_score, else the
-    keep_top_fraction cut-off (the caption lists every language's)."""
-    out = {}
-    for c in cfg.quality.classifiers:
-        name = column(c)
-        reason = f"{name}.low_score"
-        cuts = cutoffs.get(c.name, {}).get("cutoffs", {})
-        mark = c.min_score if c.min_score is not None else next(iter(cuts.values()), None)
-        gone = F.coalesce(F.col("filter_reason") == reason, F.lit(False))
-        marks = {name: mark} if mark is not None else {}
-        for key, h in _histograms(reached, {name: F.col(name)}, marks, {name: gone}).items():
-            out[key] = h | {"signal": name, "op": "<", "threshold": mark, "integer": False,
-                            "cutoffs": cuts}  # fmt: skip
-    return out
-
-
 def _signals(
-    docs: DataFrame, cfg: Config, language_reasons: list[str], cutoffs: dict[str, dict]
-) -> dict[str, Any]:
-    """Each numeric rule's signal over the documents the quality rules saw (those that
-    passed language ID), with its threshold; and language scores over all documents."""
-    numeric = [r for r in rules(cfg) if r.op in ("<", ">")]
-    columns = {r.name: F.col(r.signal) for r in numeric}
-    marks = {r.name: float(r.threshold) for r in numeric}
+    docs: DataFrame,
+    cfg: Config,
+    language_reasons: list[str],
+    classifier_cutoffs: dict[str, dict],
+    perplexity_cutoffs: dict[str, dict],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every histogram of the report from one pass (a few Spark jobs, whatever their
+    number): each numeric rule's and classifier's signal over the documents the quality
+    rules saw (those that passed language ID), with its threshold and its removals;
+    language scores over all documents; log10 perplexity per language with a model.
+    (signals, perplexity histograms by language)."""
     reason = F.col("filter_reason")
-    decided = {r.name: F.coalesce(reason == r.name, F.lit(False)) for r in numeric}
-    reached = docs.where(reason.isNull() | ~reason.isin(*language_reasons))
-    out = _histograms(reached, columns, marks, decided)
+    reached = reason.isNull() | ~reason.isin(*language_reasons)
+    columns: dict[str, Column] = {}
+    marks: dict[str, float] = {}
+    decided: dict[str, Column] = {}
+    meta: dict[str, dict[str, Any]] = {}
     integer = {f"{g}.{n}" for g, cls in FILTERS.items() for n, t in cls.SIGNALS.items()
                if t == "int64"}  # fmt: skip
-    for r in numeric:
-        if r.name in out:
-            out[r.name] |= {"signal": r.signal, "op": r.op, "threshold": r.threshold,
-                            "integer": r.signal in integer}  # fmt: skip
-    out.update(_classifiers(reached, cfg, cutoffs))
+    for r in (r for r in rules(cfg) if r.op in ("<", ">")):
+        columns[r.name] = F.when(reached, F.col(r.signal))
+        marks[r.name] = float(r.threshold)
+        decided[r.name] = F.coalesce(reason == r.name, F.lit(False))
+        meta[r.name] = {"signal": r.signal, "op": r.op, "threshold": r.threshold,
+                        "integer": r.signal in integer}  # fmt: skip
+    for c in cfg.quality.classifiers:
+        # Its threshold: min_score, else the keep_top_fraction cut-off (the caption lists
+        # every language's).
+        name = column(c)
+        cuts = classifier_cutoffs.get(c.name, {}).get("cutoffs", {})
+        mark = c.min_score if c.min_score is not None else next(iter(cuts.values()), None)
+        columns[name] = F.when(reached, F.col(name))
+        if mark is not None:
+            marks[name] = mark
+        decided[name] = F.coalesce(reason == f"{name}.low_score", F.lit(False))
+        meta[name] = {"signal": name, "op": "<", "threshold": mark, "integer": False,
+                      "cutoffs": cuts}  # fmt: skip
     if cfg.language.enabled:
-        low = F.coalesce(reason == "language.low_score", F.lit(False))
-        lang = _histograms(docs, {"language_score": F.col("language_score")},
-                           {"language_score": cfg.language.min_score},
-                           {"language_score": low})  # fmt: skip
-        for name, h in lang.items():
-            out[name] = h | {"signal": name, "op": "<", "threshold": cfg.language.min_score,
-                             "integer": False}  # fmt: skip
-    return out
+        columns["language_score"] = F.col("language_score")
+        marks["language_score"] = cfg.language.min_score
+        decided["language_score"] = F.coalesce(reason == "language.low_score", F.lit(False))
+        meta["language_score"] = {"signal": "language_score", "op": "<", "integer": False,
+                                  "threshold": cfg.language.min_score}  # fmt: skip
+    ppl = F.col("perplexity")
+    scored = ppl.isNotNull() & (ppl > 0) & (ppl < float("inf"))
+    models = sorted(cfg.perplexity.models) if cfg.perplexity.enabled else []
+    for lang in models:
+        columns[f"perplexity:{lang}"] = F.when(scored & (F.col("language") == lang),
+                                               F.log10("perplexity"))  # fmt: skip
+        if perplexity_cutoffs.get(lang, {}).get("p60", 0) > 0:
+            marks[f"perplexity:{lang}"] = math.log10(perplexity_cutoffs[lang]["p60"])
+    hist = _histograms(docs, columns, marks, decided)
+    signals = {name: hist[name] | m for name, m in meta.items() if name in hist}
+    # A language is shown where it has scored documents (a histogram).
+    perplexity = {lang: hist[f"perplexity:{lang}"] for lang in models
+                  if f"perplexity:{lang}" in hist}  # fmt: skip
+    return signals, perplexity
 
 
 def _funnel(ctx: Context, stats: dict[str, Any], tokens: DataFrame) -> list[dict[str, Any]]:
@@ -144,13 +161,19 @@ def _funnel(ctx: Context, stats: dict[str, Any], tokens: DataFrame) -> list[dict
         if r["filter_reason"] is not None:
             step = step_of[r["filter_reason"]]
             removed_tokens[step] = removed_tokens.get(step, 0) + (r["t"] or 0)
-    # Later stages' removals (dedup, decontam, ...): their step is the stage.
+    # Later stages' removals (dedup, decontam, ...): their step is the stage (one join
+    # for all of them).
+    later = None
     for stage, table in removing_tables(ctx).items():
         if stage != "filter":
             reasons = ctx.read(table, ["id", "filter_reason"])
-            gone = reasons.where(F.col("filter_reason").isNotNull()).select("id")
-            joined = gone.join(tokens.select("id", "n_tokens"), "id")
-            removed_tokens[stage] = joined.agg(F.sum("n_tokens")).first()[0] or 0
+            gone = reasons.where(F.col("filter_reason").isNotNull())
+            gone = gone.select("id", F.lit(stage).alias("stage"))
+            later = gone if later is None else later.unionByName(gone)
+    if later is not None:
+        joined = later.join(tokens.select("id", "n_tokens"), "id")
+        for r in joined.groupBy("stage").agg(F.sum("n_tokens").alias("t")).collect():
+            removed_tokens[r["stage"]] = r["t"] or 0
     total = tokens.agg(F.sum("n_tokens")).first()[0] or 0
     funnel = []
     for step in stats["funnel"]:
@@ -190,23 +213,22 @@ def _languages(docs: DataFrame, cfg: Config) -> dict[str, Any]:
     return {"counts": top, "kept": resolved_languages(cfg.language)[0]}
 
 
-def _perplexity(docs: DataFrame, cutoffs: dict | None) -> dict[str, Any]:
+def _perplexity(docs: DataFrame, hists: dict[str, Any], cutoffs: dict | None) -> dict[str, Any]:
+    """Per language with scored documents: its log10 histogram, documents per bucket and
+    cut-offs."""
     ppl = F.col("perplexity")
     scored = docs.where(ppl.isNotNull() & (ppl > 0) & (ppl < float("inf")))
-    langs = sorted(r["language"] for r in scored.select("language").distinct().collect())
-    columns = {lang: F.when(F.col("language") == lang, F.log10("perplexity")) for lang in langs}
-    marks = {lang: math.log10(c["p60"]) for lang, c in (cutoffs or {}).items() if c["p60"] > 0}
-    hist = _histograms(scored, columns, marks)
     buckets: dict[str, dict[str, int]] = {}
-    for r in scored.groupBy("language", "quality_bucket").count().collect():
-        buckets.setdefault(r["language"], {})[r["quality_bucket"] or "none"] = r["count"]
+    if hists:
+        for r in scored.groupBy("language", "quality_bucket").count().collect():
+            buckets.setdefault(r["language"], {})[r["quality_bucket"] or "none"] = r["count"]
     return {
         lang: {
-            "log10_histogram": hist.get(lang),
+            "log10_histogram": h,
             "buckets": buckets.get(lang, {}),
             "cutoffs": (cutoffs or {}).get(lang),
         }
-        for lang in langs
+        for lang, h in hists.items()
     }
 
 
@@ -229,12 +251,16 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
             d: {"tokens": info["tokens"], "weight": mix["weights"][d], "epochs": mix["epochs"][d]}
             for d, info in manifest["domains"].items()
         }
+    ppl_cutoffs = stats["filter"]["perplexity"]["cutoffs"]
+    classifier_cutoffs = stats["filter"].get("classifiers", {})
+    hists, ppl_hists = _signals(signals, cfg, language_reasons, classifier_cutoffs,
+                                ppl_cutoffs or {})  # fmt: skip
     return {
         "funnel": _funnel(ctx, stats, signals.select("id", "filter_reason", "n_tokens")),
         "removals": {st["name"]: st["removed"] for st in stats["funnel"] if st["removed"]},
-        "signals": _signals(signals, cfg, language_reasons, stats["filter"].get("classifiers", {})),
+        "signals": hists,
         "languages": _languages(signals, cfg),
-        "perplexity": _perplexity(signals, stats["filter"]["perplexity"]["cutoffs"]),
+        "perplexity": _perplexity(signals, ppl_hists, ppl_cutoffs),
         "buckets": stats["filter"].get("buckets"),
         "removed_by_language": stats["filter"].get("removed_by_language", {}),
         "samples": _samples(docs),

@@ -83,17 +83,20 @@ def histogram(name: str, h: dict[str, Any], path: Path, xlabel: str | None = Non
     log axis, since most signals pile up at one end."""
     counts, gone, lo, hi = h["counts"], h["removed"], h["lo"], h["hi"]
     width = (hi - lo) / len(counts)
-    lefts = [lo + i * width for i in range(len(counts))]
+    edges = [lo + i * width for i in range(len(counts) + 1)]
     rest = [c - g for c, g in zip(counts, gone, strict=True)]
     fig = Figure(figsize=(6.6, 3.4))
     ax = fig.subplots()
-    ax.bar(lefts, rest, width=width, align="edge", color=KEPT, label="others")
-    ax.bar(lefts, gone, width=width, align="edge", bottom=rest, color=REMOVED,
-           label=f"removed by this rule: {sum(gone):,}")  # fmt: skip
+    # Two filled step outlines, the removed on top of the others (one patch each, where
+    # bars drew one per bin: most of a report's drawing time).
+    removed = ax.stairs(counts, edges, fill=True, color=REMOVED,
+                        label=f"removed by this rule: {sum(gone):,}")  # fmt: skip
+    handles = [ax.stairs(rest, edges, fill=True, color=KEPT, label="others"), removed]
     threshold, op = h.get("threshold"), h.get("op")
     if threshold is not None and lo <= threshold <= hi:
-        ax.axvline(threshold, color=LINE, linestyle="--", linewidth=1,
-                   label=f"threshold: removed if {op} {threshold:g}")  # fmt: skip
+        line = ax.axvline(threshold, color=LINE, linestyle="--", linewidth=1,
+                          label=f"threshold: removed if {op} {threshold:g}")  # fmt: skip
+        handles.insert(0, line)
     if max(counts) > 0:
         ax.set_yscale("log")
         ax.set_ylim(0.8, max(counts) * 1.6)
@@ -110,7 +113,7 @@ def histogram(name: str, h: dict[str, Any], path: Path, xlabel: str | None = Non
     ax.set_xlabel(xlabel or h.get("signal", name), fontsize=10)
     ax.set_ylabel("documents (log)", fontsize=10)
     ax.tick_params(labelsize=9)
-    ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
+    ax.legend(handles=handles, fontsize=8, loc="upper right", framealpha=0.85)
     return _save(fig, path, fixed=True)
 
 
