@@ -94,7 +94,10 @@ class Filter(Stage):
         assert table is not None
         cfg = ctx.cfg
         annotated = ctx.read(table)
-        cut = run_cutoffs(cfg, annotated)
+        # The cut-offs and error examples read the signals alone: the reader skips the
+        # text (Spark cannot prune the columns of a Python source).
+        signals = ctx.read(table, [c for c in table.struct.fieldNames() if c != "text"])
+        cut = run_cutoffs(cfg, signals)
         scores = classifier_columns(cfg)
         flagged = flag(annotated, cfg, cut).select(
             *document_columns(cfg), "filter_reason",
@@ -123,7 +126,7 @@ class Filter(Stage):
                 removed[r["filter_reason"]] = removed.get(r["filter_reason"], 0) + r["n"]
         n = out.rows
         examples = (
-            error_examples(annotated, ANNOTATE_ERROR, ANNOTATE_ERROR)
+            error_examples(signals, ANNOTATE_ERROR, ANNOTATE_ERROR)
             if ANNOTATE_ERROR in removed
             else {}
         )
