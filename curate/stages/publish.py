@@ -36,6 +36,8 @@ def _n_files(df: DataFrame, cfg: Config) -> int:
 
 
 def _write_documents(ctx: Context, docs: DataFrame, name: str) -> Table:
+    # Read once (executor storage): sizing the files and writing them both need the text.
+    docs = docs.localCheckpoint()
     ordered = docs.repartition(_n_files(docs, ctx.cfg), "id").sortWithinPartitions("id")
     table = ctx.write(ordered, name, published=True)
     ctx.st.write_bytes(join(table.folder, "_SUCCESS"), b"")
