@@ -213,8 +213,10 @@ class Context:
         return map_table(self.spark, self.st, table, self.folder(name), kernel, schema,
                          self.cfg.output.compression, columns)  # fmt: skip
 
-    def read(self, table: Table, columns: list[str] | None = None) -> DataFrame:
-        return read_table(self.spark, self.st, table, columns)
+    def read(
+        self, table: Table, columns: list[str] | None = None, rows: tuple[str, bool] | None = None
+    ) -> DataFrame:
+        return read_table(self.spark, self.st, table, columns, rows)
 
     def table(self, stage: str, name: str = "documents") -> Table | None:
         result = self.results.get(stage)

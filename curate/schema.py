@@ -57,10 +57,11 @@ REMOVAL_COLUMNS = ["filter_reason", "duplicate_of"]
 def read_kept(ctx: Context, table: Table) -> DataFrame:
     """A stage's documents that go on to the next stage (``filter_reason`` null), with
     every column the stage wrote but the removal columns."""
-    df = ctx.read(table)
-    if "filter_reason" not in df.columns:
-        return df
-    return df.where(F.col("filter_reason").isNull()).drop(*REMOVAL_COLUMNS)
+    names = table.struct.fieldNames()
+    if "filter_reason" not in names:
+        return ctx.read(table)
+    # The removed rows are dropped by the reader: their text never reaches Spark.
+    return ctx.read(table, [c for c in names if c not in REMOVAL_COLUMNS], ("filter_reason", True))
 
 
 def kept_rows(batch: pa.RecordBatch, reason: str, columns: list[str]) -> pa.RecordBatch:
@@ -82,10 +83,9 @@ def removing_tables(ctx: Context) -> dict[str, Table]:
 
 def read_removed(ctx: Context, table: Table) -> DataFrame | None:
     """A stage's removed documents (``filter_reason`` set), or None if it removes none."""
-    df = ctx.read(table)
-    if "filter_reason" not in df.columns:
+    if "filter_reason" not in table.struct.fieldNames():
         return None
-    df = df.where(F.col("filter_reason").isNotNull())
+    df = ctx.read(table, rows=("filter_reason", False))  # the kept rows' text stays unread
     if "duplicate_of" not in df.columns:
         df = df.withColumn("duplicate_of", F.lit(None).cast("string"))
     return df

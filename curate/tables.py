@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark import TaskContext
 from pyspark.sql import DataFrame, SparkSession
@@ -215,19 +216,31 @@ def map_table(
     return Table(folder, from_arrow_schema(schema).json(), found)
 
 
-def _reader(st: Storage, columns: list[str]):
+def _reader(st: Storage, columns: list[str], rows: tuple[str, bool] | None):
+    read = columns if rows is None or rows[0] in columns else [*columns, rows[0]]
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for uri in batch.column("uri").to_pylist():
-                yield from _file_batches(st, uri, columns)
+                for part in _file_batches(st, uri, read):
+                    if rows is not None:
+                        null = pc.is_null(part.column(rows[0]))
+                        part = part.filter(null if rows[1] else pc.invert(null)).select(columns)
+                    yield part
 
     return run
 
 
 def read_table(
-    spark: SparkSession, st: Storage, table: Table, columns: list[str] | None = None
+    spark: SparkSession,
+    st: Storage,
+    table: Table,
+    columns: list[str] | None = None,
+    rows: tuple[str, bool] | None = None,
 ) -> DataFrame:
-    """The table as a DataFrame, one partition per file, read by the executors."""
+    """The table as a DataFrame, one partition per file, read by the executors. ``rows``
+    (column, null): only the rows where that column is null (True) or set (False),
+    picked in the reader, so the others' text never reaches Spark."""
     schema = table.struct
     if columns is not None:
         schema = StructType([schema[c] for c in columns])
@@ -236,7 +249,7 @@ def read_table(
         return spark.createDataFrame([], schema)
     files = spark.createDataFrame(spark.sparkContext.parallelize([(u,) for u in uris], len(uris)),
                                   "uri string")  # fmt: skip
-    return files.mapInArrow(_reader(st, schema.fieldNames()), schema)
+    return files.mapInArrow(_reader(st, schema.fieldNames(), rows), schema)
 
 
 def list_table(st: Storage, folder: str) -> Table:

@@ -182,15 +182,17 @@ def _funnel(ctx: Context, stats: dict[str, Any], tokens: DataFrame) -> list[dict
     return funnel
 
 
-def _samples(docs: DataFrame) -> dict[str, list[dict[str, str]]]:
+def _samples(removed: DataFrame) -> dict[str, list[dict[str, str]]]:
     """A few documents each rule of the filter step removed (the lowest ids, so the same
-    ones every run), their URL and the start of their text: what a threshold costs."""
+    ones every run), their URL and the start of their text: what a threshold costs.
+    ``removed``: the filter stage's removed documents."""
     from pyspark.sql import Window
 
     first = Window.partitionBy("filter_reason").orderBy("id")
     rows = (
-        docs.where(F.col("filter_reason").isNotNull())
-        .select("filter_reason", "id", "url", F.substring("text", 1, SAMPLE_CHARS).alias("text"))
+        removed.select(
+            "filter_reason", "id", "url", F.substring("text", 1, SAMPLE_CHARS).alias("text")
+        )
         .withColumn("n", F.row_number().over(first))
         .where(F.col("n") <= SAMPLES_PER_RULE)
         .collect()
@@ -236,7 +238,7 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
     """Everything the report shows, as plain JSON-able values."""
     cfg = ctx.cfg
     table = ctx.table("filter")
-    docs = ctx.read(table, ["id", "url", "filter_reason", "text"])
+    removed = ctx.read(table, ["id", "url", "filter_reason", "text"], ("filter_reason", False))
     # Every figure but the samples reads the signals alone: read once, without the text,
     # and kept for the figures' many small jobs.
     signals = ctx.read(table, [c for c in table.struct.fieldNames() if c != "text"])
@@ -263,7 +265,7 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
         "perplexity": _perplexity(signals, ppl_hists, ppl_cutoffs),
         "buckets": stats["filter"].get("buckets"),
         "removed_by_language": stats["filter"].get("removed_by_language", {}),
-        "samples": _samples(docs),
+        "samples": _samples(removed),
         "clusters": (stats.get("dedup") or {}).get("clusters", {}).get("sizes", {}),
         "pii": {e: v["found"] for e, v in (stats.get("pii") or {}).get("entities", {}).items()},
         "contamination": (stats.get("decontam") or {}).get("benchmarks", {}),

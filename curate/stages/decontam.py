@@ -167,7 +167,8 @@ class Decontam(Stage):
         )
         fn = _apply_partitions(bc, cfg.model_dump_json())
         out = ctx.write(joined.mapInArrow(fn, schema).drop("hashes"), "documents")
-        result = ctx.read(out)
+        # The counts and the report read the decisions alone, not the text.
+        result = ctx.read(out, ["id", "filter_reason", "contamination_items", ERROR])
         bc.unpersist()
 
         n_in = ctx.n_in
