@@ -10,7 +10,6 @@ import pyarrow as pa
 
 from curate.decontam.benchmarks import BenchmarkItem
 from curate.text.ngrams import (
-    POLY,
     loosen,
     loosen_batch,
     ngram_hashes,
@@ -64,16 +63,6 @@ def text_ngrams(text: str, n: int, min_words: int) -> np.ndarray:
     return window_hashes(word_hashes(item_words(text)), n, min_words)
 
 
-def _short_windows(w: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray:
-    """``poly`` of the k words from each of ``starts``: one window per text of k words."""
-    words = w[starts[:, None] + np.arange(k)]
-    with np.errstate(over="ignore"):
-        h = np.zeros(len(starts), dtype=np.uint64)
-        for j in range(k):
-            h = h * POLY + words[:, j]
-    return h
-
-
 def build_index(items: list[BenchmarkItem], n: int, min_words: int) -> NgramIndex:
     """Every item's n-gram hashes, all texts at once: words hashed in one compiled pass
     (the pass documents are matched with), windows hashed over the concatenated words
@@ -91,7 +80,7 @@ def build_index(items: list[BenchmarkItem], n: int, min_words: int) -> NgramInde
     short = (sizes >= min_words) & (sizes < n)
     for k in np.unique(sizes[short]).tolist():  # one n-gram of all its words
         at = np.flatnonzero(sizes == k)
-        hashes.append(_short_windows(w, offsets[at], k))
+        hashes.append(poly(w, k, offsets[at]))
         owners.append(owner[at])
     all_hashes = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
     all_owners = np.concatenate(owners) if owners else np.empty(0, dtype=np.int32)

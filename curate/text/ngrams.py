@@ -80,13 +80,19 @@ def fold(h: np.ndarray) -> np.ndarray:
     return ((h ^ (h >> np.uint64(32))) & MASK32).astype(np.uint32)
 
 
-def poly(w: np.ndarray, k: int) -> np.ndarray:
-    """Polynomial hash of every window of k consecutive word hashes (wraps mod 2^64)."""
-    m = len(w) - k + 1
+def poly(w: np.ndarray, k: int, starts: np.ndarray | None = None) -> np.ndarray:
+    """Polynomial hash of the windows of k consecutive word hashes (wraps mod 2^64) that
+    begin at each of ``starts``, by default at every position."""
+    if starts is None:
+        m = len(w) - k + 1
+        columns = (w[j : j + m] for j in range(k))
+    else:
+        m = len(starts)
+        columns = (w[starts + j] for j in range(k))
     with np.errstate(over="ignore"):
         h = np.zeros(m, dtype=np.uint64)
-        for j in range(k):
-            h = h * POLY + w[j : j + m]
+        for column in columns:
+            h = h * POLY + column
     return h
 
 
