@@ -35,7 +35,7 @@ from curate.errors import StageError
 from curate.progress import Progress, stage_progress
 from curate.stats import StageStats
 from curate.storage import Storage, join, sha256
-from curate.tables import Kernel, SideKernel, Table, map_table, read_table, write_table
+from curate.tables import Kernel, Table, map_table, read_table, write_table
 
 MARKER = "_STAGE.json"
 
@@ -203,21 +203,15 @@ class Context:
         self,
         table: Table,
         name: str,
-        kernel: Callable[[], Kernel | SideKernel],
+        kernel: Callable[[], Kernel],
         schema: pa.Schema,
         columns: list[str] | None = None,
-        side: Table | None = None,
     ) -> Table:
         """This stage's table ``name``: ``table`` file by file through ``kernel()``
         (``curate.tables.map_table``), one task per file."""
         self.progress.expect(len(table.files))
         return map_table(self.spark, self.st, table, self.folder(name), kernel, schema,
-                         self.cfg.output.compression, columns, side)  # fmt: skip
-
-    def write_aligned(self, df: DataFrame, table: str) -> Table:
-        """``df``, read from a table and not reshuffled, one file per partition named by
-        partition: the side table of a ``map`` over that table."""
-        return write_table(df, self.st, self.folder(table), self.cfg.output.compression, True)
+                         self.cfg.output.compression, columns)  # fmt: skip
 
     def read(
         self, table: Table, columns: list[str] | None = None, rows: tuple[str, bool] | None = None

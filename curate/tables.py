@@ -30,10 +30,8 @@ from curate.storage import Storage, StorageError, join
 ROW_GROUP_ROWS = 8192
 READ_BATCH_ROWS = 8192
 FILES_DDL = "name string, rows bigint, bytes bigint"
-# A stage's per-batch work inside map_table: a batch in, a batch out; with a side table,
-# the batch and the side rows of the same positions in.
+# A stage's per-batch work inside map_table: a batch in, a batch out.
 Kernel = Callable[[pa.RecordBatch], pa.RecordBatch]
-SideKernel = Callable[[pa.RecordBatch, pa.Table], pa.RecordBatch]
 
 
 @dataclass
@@ -175,41 +173,8 @@ def _file_batches(st: Storage, uri: str, columns: list[str] | None) -> Iterator[
         raise StorageError(f"{uri}: read failed: {exc}") from None
 
 
-def _zipped(
-    fn: SideKernel, batches: Iterator[pa.RecordBatch], st: Storage, uri: str, side: str | None
-) -> Iterator[pa.RecordBatch]:
-    """``fn`` over a file's batches, each with the side file's rows at the same positions;
-    the two must hold the same ids in the same order."""
-    rows = _read_side(st, side)
-    at = 0
-    for batch in batches:
-        if not batch.num_rows:
-            continue
-        part = rows.slice(at, batch.num_rows)
-        at += batch.num_rows
-        if not batch.column("id").equals(part.column("id").combine_chunks()):
-            raise ValueError(f"{uri}: rows {at - batch.num_rows}..{at} are not the rows of "
-                             f"its side file {side} (ids differ)")  # fmt: skip
-        yield fn(batch, part)
-    if at != rows.num_rows:
-        raise ValueError(f"{uri}: {at} rows, its side file {side}: {rows.num_rows}")
-
-
-def _read_side(st: Storage, uri: str | None) -> pa.Table:
-    """A side file whole (a file's few columns), or no rows where its partition was empty."""
-    if uri is None:
-        return pa.table({"id": pa.array([], pa.string())})
-    try:
-        return pq.ParquetFile(st.open_random(uri)).read()
-    except StorageError:
-        raise
-    except OSError as exc:
-        raise StorageError(f"{uri}: read failed: {exc}") from None
-
-
 def _mapper(st: Storage, folder: str, compression: str, token: str, arrow_schema: bytes,
-            columns: list[str] | None, kernel: Callable[[], Kernel | SideKernel],
-            sides: list[str | None] | None):  # fmt: skip
+            columns: list[str] | None, kernel: Callable[[], Kernel]):  # fmt: skip
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         schema = pa.ipc.read_schema(pa.py_buffer(arrow_schema))
         fn = kernel()
@@ -218,11 +183,7 @@ def _mapper(st: Storage, folder: str, compression: str, token: str, arrow_schema
             uris, indices = batch.column("uri").to_pylist(), batch.column("index").to_pylist()
             for uri, index in zip(uris, indices, strict=True):
                 name = part_name(index, compression, f"{token}-{attempt}")
-                read = _file_batches(st, uri, columns)
-                if sides is None:
-                    out = (fn(b) for b in read)  # type: ignore[call-arg]
-                else:
-                    out = _zipped(fn, read, st, uri, sides[index])  # type: ignore[arg-type]
+                out = (fn(b) for b in _file_batches(st, uri, columns))
                 rows = write_file(st, join(folder, name), out, schema, compression)
                 size = st.info(join(folder, name)).size
                 yield pa.RecordBatch.from_pydict({"name": [name], "rows": [rows], "bytes": [size]})
@@ -235,27 +196,17 @@ def map_table(
     st: Storage,
     table: Table,
     folder: str,
-    kernel: Callable[[], Kernel | SideKernel],
+    kernel: Callable[[], Kernel],
     schema: pa.Schema,
     compression: str,
     columns: list[str] | None = None,
-    side: Table | None = None,
 ) -> Table:
     """``table`` file by file through ``kernel()`` (built once per task; the batches of a
     file in, ``schema``'s batches out) into one file each under ``folder``: read, kernel
     and write in one Python task, so the rows never cross to the JVM and back, and the
-    kernel's models and caches stay in the process that uses them. ``side``: a table
-    written from ``table``'s files in order with stable names (``write_table``), one file
-    per file of the same rows: the kernel is then a SideKernel, given each batch's rows
-    of it (checked by id)."""
+    kernel's models and caches stay in the process that uses them."""
     token = uuid.uuid4().hex[:12]
-    sides = None
-    if side is not None:
-        names = {f["name"] for f in side.files if f["rows"]}
-        sides = [join(side.folder, n) if (n := part_name(i, compression, None)) in names else None
-                 for i in range(len(table.uris))]  # fmt: skip
-    arrow = schema.serialize().to_pybytes()
-    fn = _mapper(st, folder, compression, token, arrow, columns, kernel, sides)
+    fn = _mapper(st, folder, compression, token, schema.serialize().to_pybytes(), columns, kernel)
     files = spark.createDataFrame(
         spark.sparkContext.parallelize(list(enumerate(table.uris)), max(1, len(table.uris))),
         "index int, uri string",

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import to_arrow_schema
 
 from curate.classifier.model import column
 from curate.guard import error_examples
@@ -17,38 +14,11 @@ from curate.quality import ANNOTATE_ERROR, Cutoffs, classifier_columns, flag, ru
 from curate.runner import Context, Result, Stage
 from curate.schema import document_columns
 from curate.stats import StageStats
-from curate.tables import SideKernel, Table
+from curate.tables import Table
 
 # The funnel shows the filter's removals as three steps, by reason prefix: language ID,
 # the quality filters and classifiers (every other prefix), perplexity.
 STEPS = ("language", "quality", "perplexity")
-# The columns the thresholds decide, beside the annotated ones.
-DECISIONS = ("quality_bucket", "filter_reason")
-
-
-def _documents_schema(annotated: Table, decided: DataFrame, cfg: Any) -> pa.Schema:
-    """The filter's documents: the document columns (the decisions' among them), then
-    filter_reason and duplicate_of."""
-    arrow = to_arrow_schema(annotated.struct, timezone="UTC")
-    added = to_arrow_schema(decided.schema, timezone="UTC")
-    fields = [arrow.field(c) if c in arrow.names else added.field(c) for c in document_columns(cfg)]
-    return pa.schema([*fields, added.field("filter_reason"), pa.field("duplicate_of", pa.string())])
-
-
-def _with_decisions(schema: pa.Schema):
-    """A file's annotated documents with their decisions (the rows of the decisions table's
-    file of the same index), as ``schema``."""
-
-    def make() -> SideKernel:
-        def join(batch: pa.RecordBatch, decisions: pa.Table) -> pa.RecordBatch:
-            added = {c: decisions.column(c).combine_chunks() for c in DECISIONS}
-            added["duplicate_of"] = pa.nulls(batch.num_rows, pa.string())
-            columns = [added[f.name] if f.name in added else batch.column(f.name) for f in schema]
-            return pa.RecordBatch.from_arrays(columns, schema=schema)
-
-        return join
-
-    return make
 
 
 def step_of(reason: str) -> str:
@@ -123,16 +93,17 @@ class Filter(Stage):
     def run(self, ctx: Context, table: Table | None) -> Result:
         assert table is not None
         cfg = ctx.cfg
-        # The thresholds are a Spark expression over the signals alone (the reader skips
-        # the text: Spark cannot prune the columns of a Python source); the decisions are
-        # then joined to the text file by file in Python, so the text never enters Spark.
+        annotated = ctx.read(table)
+        # The cut-offs and error examples read the signals alone: the reader skips the
+        # text (Spark cannot prune the columns of a Python source).
         signals = ctx.read(table, [c for c in table.struct.fieldNames() if c != "text"])
         cut = run_cutoffs(cfg, signals)
         scores = classifier_columns(cfg)
-        decided = flag(signals, cfg, cut).select("id", *DECISIONS)
-        decisions = ctx.write_aligned(decided, "decisions")
-        schema = _documents_schema(table, decided, cfg)
-        out = ctx.map(table, "documents", _with_decisions(schema), schema, side=decisions)
+        flagged = flag(annotated, cfg, cut).select(
+            *document_columns(cfg), "filter_reason",
+            F.lit(None).cast("string").alias("duplicate_of"),
+        )  # fmt: skip
+        out = ctx.write(flagged, "documents")
         written = ctx.read(out, ["filter_reason", "language", "quality_bucket", "perplexity",
                                  "gopher_quality", *scores])  # fmt: skip
         nulls = [F.sum(F.col(c).isNull().cast("int")).alias(f"null_{c}")
@@ -160,5 +131,4 @@ class Filter(Stage):
             else {}
         )
         stats = StageStats(self.name, n, n - sum(removed.values()), removed, examples)
-        tables = {"decisions": decisions, "documents": out}
-        return Result(tables, stats, _report(cfg, rows, n, cut, buckets))
+        return Result({"documents": out}, stats, _report(cfg, rows, n, cut, buckets))
