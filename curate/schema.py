@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from curate.quality import SIGNAL_COLUMNS, classifier_columns
+from curate.tables import select_rows
 
 if TYPE_CHECKING:
     from curate.config import Config
@@ -67,7 +67,7 @@ def read_kept(ctx: Context, table: Table) -> DataFrame:
 def kept_rows(batch: pa.RecordBatch, reason: str, columns: list[str]) -> pa.RecordBatch:
     """``read_kept`` for one batch inside a per-file task: the rows whose ``reason`` column
     (extract's ``reason``, later stages' ``filter_reason``) is null, as ``columns``."""
-    return batch.filter(pc.is_null(batch.column(reason))).select(columns)
+    return select_rows(batch, reason, True, columns)
 
 
 def removing_tables(ctx: Context) -> dict[str, Table]:

@@ -216,6 +216,14 @@ def map_table(
     return Table(folder, from_arrow_schema(schema).json(), found)
 
 
+def select_rows(
+    batch: pa.RecordBatch, column: str, null: bool, columns: list[str]
+) -> pa.RecordBatch:
+    """The rows of ``batch`` where ``column`` is null (``null``) or set, as ``columns``."""
+    is_null = pc.is_null(batch.column(column))
+    return batch.filter(is_null if null else pc.invert(is_null)).select(columns)
+
+
 def _reader(st: Storage, columns: list[str], rows: tuple[str, bool] | None):
     read = columns if rows is None or rows[0] in columns else [*columns, rows[0]]
 
@@ -223,10 +231,7 @@ def _reader(st: Storage, columns: list[str], rows: tuple[str, bool] | None):
         for batch in batches:
             for uri in batch.column("uri").to_pylist():
                 for part in _file_batches(st, uri, read):
-                    if rows is not None:
-                        null = pc.is_null(part.column(rows[0]))
-                        part = part.filter(null if rows[1] else pc.invert(null)).select(columns)
-                    yield part
+                    yield part if rows is None else select_rows(part, *rows, columns)
 
     return run
 

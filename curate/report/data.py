@@ -26,7 +26,7 @@ def _histograms(
     df: DataFrame,
     columns: dict[str, Column],
     marks: dict[str, float],
-    removed: dict[str, Column] | None = None,
+    removed: dict[str, Column],
 ) -> dict:
     """Equal-width histograms per column between its minimum and 99th percentile (so a
     long tail does not squash the plot; larger values fall in the last bin), widened to
@@ -35,7 +35,6 @@ def _histograms(
     counts the documents it removed, so the red of a figure is the rule's removals."""
     if not columns:
         return {}
-    removed = removed or {}
     names = list(columns)
     flat = df.select(
         *[c.cast("double").alias(f"c{i}") for i, c in enumerate(columns.values())],
