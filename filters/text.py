@@ -54,7 +54,8 @@ def _split(chunk: str, special: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     suffixes: list[str] = []
     string, last = chunk, -1
     while string and len(string) != last:  # _split_affixes
-        if string in special:
+        # No prefix, suffix or infix rule matches a letter (words() relies on it too).
+        if string in special or string.isalpha():
             break
         last = len(string)
         m = prefix_search(string)
@@ -88,7 +89,7 @@ def _split(chunk: str, special: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     core: list[str] = []
     if string in special:  # _attach_tokens
         core = list(special[string])
-    elif string and url_match(string):
+    elif string and (string.isalpha() or url_match(string)):
         core = [string]
     elif string:
         start = 0
@@ -183,7 +184,7 @@ def count_sentences(line: str, language: str | None = None) -> int:
     character ends a sentence, and the next token that is not punctuation starts one."""
     n, seen_end = 0, False
     for i, token in enumerate(words(line, language)):
-        terminal = bool(_TERMINAL_TOKEN.match(token))
+        terminal = len(token) == 1 and bool(_TERMINAL_TOKEN.match(token))
         if i == 0 or (seen_end and not terminal and not _ALL_PUNCT.match(token)):
             n += 1
             seen_end = False
