@@ -11,7 +11,6 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from curate.config import Config
-from curate.mixture.shards import count_tokens
 from curate.quality import flag, run_cutoffs
 from curate.storage import Storage, join
 from curate.tables import Table, read_table
@@ -28,14 +27,18 @@ def tune(
     out_dir: str,
     samples: int = 20,
 ) -> dict[str, Any]:
-    """Per rule: documents and tokens removed now and under the proposed thresholds, from
-    the ``annotate`` table of a run; the documents that change side (a sample of each
-    direction) under ``out_dir``."""
+    """Per rule: documents and tokens (annotate's ``n_tokens``) removed now and under the
+    proposed thresholds, from the ``annotate`` table of a run; the documents that change
+    side (a sample of each direction) under ``out_dir``."""
     annotated = read_table(spark, st, annotate)
     now = flag(annotated, current, run_cutoffs(current, annotated), "now")
     then = flag(annotated, proposed, run_cutoffs(proposed, annotated), "then")
-    both = now.select("id", "url", "text", "language", "now").join(then.select("id", "then"), "id")
-    counted = count_tokens(both, proposed.mixture.tokenizer).localCheckpoint()
+    # annotate's n_tokens: both configs passed check_signals, so their tokenizer is the run's.
+    counted = (
+        now.select("id", "url", "text", "language", "n_tokens", "now")
+        .join(then.select("id", "then"), "id")
+        .localCheckpoint()
+    )
     rows = (
         counted.groupBy("now", "then", "language")
         .agg(F.count(F.lit(1)).alias("docs"), F.sum("n_tokens").alias("tokens"))

@@ -139,7 +139,7 @@ def test_each_stage_kernel_guards_its_documents(monkeypatch, tmp_path):
     # mixture tokenisation
     tok_cfg = TokenizerConfig().model_dump_json()
     monkeypatch.setattr(shards, "executor_tokenizer", lambda _cfg: _RaisingTokenizer())
-    rows = outputs(shards._tokenize_partitions(tok_cfg, True), _docs(texts))
+    rows = outputs(shards._tokenize_partitions(tok_cfg), _docs(texts))
     assert [r["mixture_error"] is not None for r in rows] == [False, True, False]
     assert rows[0]["n_tokens"] == 2 and rows[1]["tokens"] is None
 

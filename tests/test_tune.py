@@ -46,6 +46,10 @@ def test_tune_matches_a_real_rerun(spark, demo_run, demo_crawl, tmp_path):
     kept = report["rules"]["(kept)"]
     assert kept["docs_then"] == next(s for s in rerun["funnel"] if s["name"] == "perplexity")["out"]
     assert kept["tokens_now"] > kept["tokens_then"] > 0
+    # The tokens kept now are the report funnel's after the last filter step.
+    data = json.loads((out / "report" / "data.json").read_text())["data"]
+    after_filter = next(s for s in data["funnel"] if s["stage"] == "perplexity")
+    assert kept["tokens_now"] == after_filter["tokens"]
     newly = report["changed"]["newly_removed"]
     assert newly["documents"] == kept["docs_now"] - kept["docs_then"]
     sample = [

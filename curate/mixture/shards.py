@@ -30,26 +30,21 @@ _TEXT_FRACTION, _TOKEN_BYTES = 0.35, 2.0
 ERROR = "mixture_error"
 
 
-def _tokenize_partitions(cfg_json: str, with_ids: bool):
+def _tokenize_partitions(cfg_json: str):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         tok = executor_tokenizer(cfg_json)
-        added = [pa.field("n_tokens", pa.int32())]
-        if with_ids:
-            added.append(pa.field("tokens", pa.list_(pa.int32())))
+        added = [pa.field("n_tokens", pa.int32()), pa.field("tokens", pa.list_(pa.int32()))]
 
         def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
             ids = tok.encode_batch([t or "" for t in batch.column("text").to_pylist()])
             lengths = np.array([len(a) for a in ids], dtype=np.int32)
-            columns = [*batch.columns, pa.array(lengths, pa.int32())]
-            names = [*batch.schema.names, "n_tokens"]
-            if with_ids:
-                offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-                values = np.concatenate(ids) if ids else np.empty(0, dtype=np.int32)
-                columns.append(
-                    pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int32()))
-                )
-                names.append("tokens")
-            return pa.RecordBatch.from_arrays(columns, names=names)
+            offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+            values = np.concatenate(ids) if ids else np.empty(0, dtype=np.int32)
+            tokens = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int32()))
+            return pa.RecordBatch.from_arrays(
+                [*batch.columns, pa.array(lengths, pa.int32()), tokens],
+                names=[*batch.schema.names, "n_tokens", "tokens"],
+            )
 
         for batch in batches:
             yield guarded(batch, kernel, pa.schema([*batch.schema, *added]), ERROR)
@@ -61,15 +56,7 @@ def tokenize(docs: DataFrame, cfg: TokenizerConfig) -> DataFrame:
     """``docs`` + n_tokens and the token ids (``tokens``)."""
     schema = docs.schema.simpleString()[len("struct<") : -1]
     ddl = f"{schema},n_tokens:int,tokens:array<int>,{ERROR}:string"
-    return docs.mapInArrow(_tokenize_partitions(cfg.model_dump_json(), True), ddl)
-
-
-def count_tokens(docs: DataFrame, cfg: TokenizerConfig) -> DataFrame:
-    """``docs`` + n_tokens only: counting does not ship the token ids to the JVM."""
-    schema = docs.schema.simpleString()[len("struct<") : -1]
-    return docs.mapInArrow(
-        _tokenize_partitions(cfg.model_dump_json(), False), f"{schema},n_tokens:int,{ERROR}:string"
-    )
+    return docs.mapInArrow(_tokenize_partitions(cfg.model_dump_json()), ddl)
 
 
 SHARD_SCHEMA = pa.schema(
