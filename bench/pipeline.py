@@ -12,7 +12,7 @@ those only one side keeps, matched by URL, by where the other dropped them) and 
 resident memory.
 
 Part 2, where the time goes: the full pipeline's stages (and stats, report and manifest
-after them) against extraction's own time.
+after them) against extraction's own time; Part 3 prints the same at every scale.
 
 Part 3, the scale curve: the full pipeline on docs-crawl copied 1x, 4x (and 16x, 64x with
 ``--scale 64``; copies made by bench/replicate.py: new record ids, URLs and about 1 %% of
@@ -216,16 +216,23 @@ def part1(files: list[Path], tmp: Path, model: Path, rounds: int) -> dict[str, d
     return best
 
 
-def part2(result: dict) -> None:
+def stage_seconds(result: dict) -> tuple[dict[str, float], float]:
+    """Seconds by stage (stats, report and manifest as one) and the time outside
+    extraction as a multiple of extraction's."""
     seconds = dict(result["stats"]["seconds"])
     total = seconds.pop("total")
     seconds["(stats, report, manifest)"] = result["wall"] - total
-    extract = seconds["extract"]
     outside = sum(v for k, v in seconds.items() if k != "extract")
+    return seconds, outside / seconds["extract"]
+
+
+def part2(result: dict) -> None:
+    seconds, ratio = stage_seconds(result)
     print("\nPart 2: the full pipeline's time by stage (Spark already started)\n")
     for name, sec in seconds.items():
         print(f"  {name:<28}{sec:>8.1f} s{100 * sec / result['wall']:>7.1f} %")
-    print(f"  outside extraction {outside:.1f} s = {outside / extract:.2f} x extraction's "
+    extract = seconds["extract"]
+    print(f"  outside extraction {ratio * extract:.1f} s = {ratio:.2f} x extraction's "
           f"{extract:.1f} s (goal <= 1.00)")  # fmt: skip
     print("  peak MiB: " + ", ".join(f"{k} {v / MIB:,.0f}" for k, v in result["memory"].items()))
 
@@ -250,6 +257,9 @@ def part3(files: list[Path], tmp: Path, model: Path, scales: list[int]) -> None:
         )
         time.sleep(2)  # the event log's last lines reach the file
         task = largest_task(Path(EVENTS["spark.eventLog.dir"]), *result["window_ms"])
+        seconds, ratio = stage_seconds(result)
+        print("       seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items())
+              + f"; outside extraction {ratio:.2f} x extraction")  # fmt: skip
         print("       largest task (its stage): " + ", ".join(
             f"{kind} {v / MIB:,.1f} MiB ({group.removeprefix('curate-')})"
             for kind, (v, group) in task.items()), flush=True)  # fmt: skip
