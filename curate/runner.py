@@ -35,7 +35,7 @@ from curate.errors import StageError
 from curate.progress import Progress, stage_progress
 from curate.stats import StageStats
 from curate.storage import Storage, join, sha256
-from curate.tables import Kernel, Table, map_table, read_table, write_by_part, write_table
+from curate.tables import Kernel, Table, map_table, read_table, write_table
 
 MARKER = "_STAGE.json"
 
@@ -206,28 +206,17 @@ class Context:
         kernel: Callable[[], Kernel],
         schema: pa.Schema,
         columns: list[str] | None = None,
-        side: Table | None = None,
     ) -> Table:
         """This stage's table ``name``: ``table`` file by file through ``kernel()``
-        (``curate.tables.map_table``), one task per file; file k of the result comes from
-        file k of ``table``."""
+        (``curate.tables.map_table``), one task per file."""
         self.progress.expect(len(table.files))
         return map_table(self.spark, self.st, table, self.folder(name), kernel, schema,
-                         self.cfg.output.compression, columns, side)  # fmt: skip
-
-    def write_by_part(self, df: DataFrame, table: str) -> Table:
-        """This stage's small table ``table``, one file per part (``curate.tables.PART``),
-        for ``map(side=...)``."""
-        return write_by_part(df, self.st, self.folder(table), self.cfg.output.compression)
+                         self.cfg.output.compression, columns)  # fmt: skip
 
     def read(
-        self,
-        table: Table,
-        columns: list[str] | None = None,
-        rows: tuple[str, bool] | None = None,
-        part: bool = False,
+        self, table: Table, columns: list[str] | None = None, rows: tuple[str, bool] | None = None
     ) -> DataFrame:
-        return read_table(self.spark, self.st, table, columns, rows, part)
+        return read_table(self.spark, self.st, table, columns, rows)
 
     def table(self, stage: str, name: str = "documents") -> Table | None:
         result = self.results.get(stage)

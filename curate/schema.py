@@ -66,10 +66,7 @@ def read_kept(ctx: Context, table: Table) -> DataFrame:
 
 def kept_rows(batch: pa.RecordBatch, reason: str, columns: list[str]) -> pa.RecordBatch:
     """``read_kept`` for one batch inside a per-file task: the rows whose ``reason`` column
-    (extract's ``reason``, later stages' ``filter_reason``) is null, as ``columns``; every
-    row of a batch without that column (a table from before the filter stage)."""
-    if reason not in batch.schema.names:
-        return batch.select(columns)
+    (extract's ``reason``, later stages' ``filter_reason``) is null, as ``columns``."""
     return select_rows(batch, reason, True, columns)
 
 

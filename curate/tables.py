@@ -9,21 +9,19 @@ never read.
 
 from __future__ import annotations
 
-import itertools
 import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark import TaskContext
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
-from pyspark.sql.types import IntegerType, StructField, StructType
+from pyspark.sql.types import StructType
 
 from curate.storage import Storage, StorageError, join
 
@@ -34,10 +32,6 @@ READ_BATCH_ROWS = 8192
 FILES_DDL = "name string, rows bigint, bytes bigint"
 # A stage's per-batch work inside map_table: a batch in, a batch out.
 Kernel = Callable[[pa.RecordBatch], pa.RecordBatch]
-# What read_table(part=True) adds to each row: the index of its file in the table. A small
-# per-document table that keeps it is written one file per part (write_by_part) and joined
-# onto the big table's files by map_table(side=...): the text is never shuffled to meet it.
-PART = "_part"
 
 
 @dataclass
@@ -112,11 +106,6 @@ def part_name(index: int, compression: str, token: str | None) -> str:
     return f"part-{index:05d}{unique}{codec}.parquet"
 
 
-def part_of(name: str) -> int:
-    """The index in a part file's name: ``part-00003.zstd.parquet`` -> 3."""
-    return int(name.split("-")[1].split(".")[0])
-
-
 def write_file(
     st: Storage, uri: str, batches: Iterator[pa.RecordBatch], schema: pa.Schema, compression: str
 ) -> int:
@@ -174,38 +163,6 @@ def write_table(
     return Table(folder, df.schema.json(), files)
 
 
-def _part_writer(st: Storage, folder: str, compression: str, arrow_schema: bytes):
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        schema = pa.ipc.read_schema(pa.py_buffer(arrow_schema))
-        rows = pa.Table.from_batches(list(batches))  # one shuffle bucket of a small table
-        if rows.num_rows == 0:
-            return
-        rows = rows.sort_by([(PART, "ascending"), ("id", "ascending")])
-        parts = rows.column(PART).to_numpy()
-        starts = [0, *(np.flatnonzero(parts[1:] != parts[:-1]) + 1).tolist(), len(parts)]
-        for lo, hi in itertools.pairwise(starts):
-            name = part_name(int(parts[lo]), compression, None)
-            chunk = rows.slice(lo, hi - lo).drop_columns([PART]).cast(schema)
-            n = write_file(st, join(folder, name), iter(chunk.to_batches()), schema, compression)
-            yield pa.RecordBatch.from_pydict(
-                {"name": [name], "rows": [n], "bytes": [st.info(join(folder, name)).size]}
-            )
-
-    return run
-
-
-def write_by_part(df: DataFrame, st: Storage, folder: str, compression: str) -> Table:
-    """A small per-document table with ``PART`` (read_table's file index, kept through
-    the joins that made it), written one file per part (``part-<part>``, sorted by id,
-    without the column), for ``map_table(side=...)``. The rows of a part meet in one task
-    (a shuffle by part), so a task holds one bucket of the small table."""
-    out = StructType([f for f in df.schema.fields if f.name != PART])
-    arrow = to_arrow_schema(out, timezone="UTC")
-    fn = _part_writer(st, folder, compression, arrow.serialize().to_pybytes())
-    rows = df.repartition(PART).mapInArrow(fn, FILES_DDL).collect()
-    return Table(folder, out.json(), sorted((r.asDict() for r in rows), key=lambda f: f["name"]))
-
-
 def _file_batches(st: Storage, uri: str, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
     try:
         parquet = pq.ParquetFile(st.open_random(uri))
@@ -216,50 +173,20 @@ def _file_batches(st: Storage, uri: str, columns: list[str] | None) -> Iterator[
         raise StorageError(f"{uri}: read failed: {exc}") from None
 
 
-def attach(batch: pa.RecordBatch, side: pa.Table | None, fields: list[pa.Field]) -> pa.RecordBatch:
-    """``batch`` with ``fields`` of the ``side`` row of the same ``id``, null where none: a
-    left join on ``id`` that keeps the batch's rows and their order."""
-    if side is None or side.num_rows == 0:
-        added = [pa.nulls(batch.num_rows, f.type) for f in fields]
-    else:
-        at = pc.index_in(batch.column("id"), value_set=side.column("id").combine_chunks())
-        added = [side.column(f.name).take(at).combine_chunks() for f in fields]
-    return pa.RecordBatch.from_arrays(
-        [*batch.columns, *added], schema=pa.schema([*batch.schema, *fields])
-    )
-
-
-def _side_rows(st: Storage, side: dict[str, Any] | None, index: int) -> pa.Table | None:
-    """The side table's rows for the file at ``index`` (its file ``part-<index>``)."""
-    if side is None or side["names"].get(index) is None:
-        return None
-    return pq.read_table(st.open_random(join(side["folder"], side["names"][index])))
-
-
 def _mapper(st: Storage, folder: str, compression: str, token: str, arrow_schema: bytes,
-            columns: list[str] | None, kernel: Callable[[], Kernel],
-            side: dict[str, Any] | None):  # fmt: skip
+            columns: list[str] | None, kernel: Callable[[], Kernel]):  # fmt: skip
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         schema = pa.ipc.read_schema(pa.py_buffer(arrow_schema))
-        fields = list(pa.ipc.read_schema(pa.py_buffer(side["schema"]))) if side else []
         fn = kernel()
         attempt = TaskContext.get().attemptNumber()
         for batch in batches:
             uris, indices = batch.column("uri").to_pylist(), batch.column("index").to_pylist()
             for uri, index in zip(uris, indices, strict=True):
                 name = part_name(index, compression, f"{token}-{attempt}")
-                rows = _side_rows(st, side, index)
-                parts = _file_batches(st, uri, columns)
-                if side:
-                    parts = (attach(b, rows, fields) for b in parts)
-                # As write_table: Spark's and Arrow's spellings of a type (nullability, list
-                # item names) differ, so the kernel's batches take the table's.
-                out = (fn(b).cast(schema) for b in parts)
-                written = write_file(st, join(folder, name), out, schema, compression)
+                out = (fn(b) for b in _file_batches(st, uri, columns))
+                rows = write_file(st, join(folder, name), out, schema, compression)
                 size = st.info(join(folder, name)).size
-                yield pa.RecordBatch.from_pydict(
-                    {"name": [name], "rows": [written], "bytes": [size]}
-                )
+                yield pa.RecordBatch.from_pydict({"name": [name], "rows": [rows], "bytes": [size]})
 
     return run
 
@@ -273,22 +200,13 @@ def map_table(
     schema: pa.Schema,
     compression: str,
     columns: list[str] | None = None,
-    side: Table | None = None,
 ) -> Table:
     """``table`` file by file through ``kernel()`` (built once per task; the batches of a
     file in, ``schema``'s batches out) into one file each under ``folder``: read, kernel
     and write in one Python task, so the rows never cross to the JVM and back, and the
-    kernel's models and caches stay in the process that uses them. ``side`` (written by
-    ``write_by_part`` from rows of this table): its columns are attached to the batches
-    of the file they came from (``attach``) before the kernel sees them."""
+    kernel's models and caches stay in the process that uses them."""
     token = uuid.uuid4().hex[:12]
-    by_part = None
-    if side is not None:
-        fields = [f for f in to_arrow_schema(side.struct, timezone="UTC") if f.name != "id"]
-        by_part = {"folder": side.folder, "schema": pa.schema(fields).serialize().to_pybytes(),
-                   "names": {part_of(f["name"]): f["name"] for f in side.files}}  # fmt: skip
-    fn = _mapper(st, folder, compression, token, schema.serialize().to_pybytes(), columns, kernel,
-                 by_part)  # fmt: skip
+    fn = _mapper(st, folder, compression, token, schema.serialize().to_pybytes(), columns, kernel)
     files = spark.createDataFrame(
         spark.sparkContext.parallelize(list(enumerate(table.uris)), max(1, len(table.uris))),
         "index int, uri string",
@@ -306,20 +224,14 @@ def select_rows(
     return batch.filter(is_null if null else pc.invert(is_null)).select(columns)
 
 
-def _reader(st: Storage, columns: list[str], rows: tuple[str, bool] | None, part: bool):
+def _reader(st: Storage, columns: list[str], rows: tuple[str, bool] | None):
     read = columns if rows is None or rows[0] in columns else [*columns, rows[0]]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            uris, indices = batch.column("uri").to_pylist(), batch.column("index").to_pylist()
-            for uri, index in zip(uris, indices, strict=True):
-                for got in _file_batches(st, uri, read):
-                    got = got if rows is None else select_rows(got, *rows, columns)
-                    if part:
-                        got = got.append_column(
-                            PART, pa.array(np.full(got.num_rows, index, np.int32))
-                        )
-                    yield got
+            for uri in batch.column("uri").to_pylist():
+                for part in _file_batches(st, uri, read):
+                    yield part if rows is None else select_rows(part, *rows, columns)
 
     return run
 
@@ -330,25 +242,19 @@ def read_table(
     table: Table,
     columns: list[str] | None = None,
     rows: tuple[str, bool] | None = None,
-    part: bool = False,
 ) -> DataFrame:
     """The table as a DataFrame, one partition per file, read by the executors. ``rows``
     (column, null): only the rows where that column is null (True) or set (False),
-    picked in the reader, so the others' text never reaches Spark. ``part``: with
-    ``PART``, the index of each row's file."""
+    picked in the reader, so the others' text never reaches Spark."""
     schema = table.struct
     if columns is not None:
         schema = StructType([schema[c] for c in columns])
-    names = schema.fieldNames()
-    if part:
-        schema = StructType([*schema.fields, StructField(PART, IntegerType(), False)])
     uris = table.uris
     if not uris:
         return spark.createDataFrame([], schema)
-    files = spark.createDataFrame(
-        spark.sparkContext.parallelize(list(enumerate(uris)), len(uris)), "index int, uri string"
-    )
-    return files.mapInArrow(_reader(st, names, rows, part), schema)
+    files = spark.createDataFrame(spark.sparkContext.parallelize([(u,) for u in uris], len(uris)),
+                                  "uri string")  # fmt: skip
+    return files.mapInArrow(_reader(st, schema.fieldNames(), rows), schema)
 
 
 def list_table(st: Storage, folder: str) -> Table:

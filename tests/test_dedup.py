@@ -309,24 +309,3 @@ def test_duplicate_count_is_the_cluster(demo_run):
     assert all(r["duplicate_count"] is None for r in rows if r["filter_reason"])
     published = pq.read_table(out / "documents", columns=["duplicate_count"])
     assert published["duplicate_count"].null_count == 0
-
-
-def test_documents_stay_in_their_files(demo_run):
-    """The stage's documents table is its keyed table file by file, in the same order, with
-    the decisions attached (marks): the text is never shuffled to meet them."""
-    import json
-
-    _, out = demo_run
-    stage = out / "stages" / "dedup"
-    tables = json.loads((stage / "_STAGE.json").read_text())["tables"]
-
-    def ids(name: str) -> list[list[str]]:
-        files = tables[name]["files"]
-        return [pq.read_table(stage / name / f["name"], columns=["id"])["id"].to_pylist()
-                for f in files]  # fmt: skip
-
-    keyed = ids("keyed")
-    assert ids("documents") == keyed and len(keyed) > 1
-    marked = {i for rows in ids("marks") for i in rows}
-    removed = pq.read_table(stage / "removed", columns=["id"])["id"].to_pylist()
-    assert set(removed) <= marked

@@ -103,10 +103,7 @@ def test_each_stage_kernel_guards_its_documents(monkeypatch, tmp_path):
     docs = _docs(texts)
     keys = [f for f in KEYS_SCHEMA if f.name != "id"]
     schema = pa.schema([*docs.schema, pa.field("line_chars_removed", pa.int32()), *keys])
-    # A file's batch as the kernel sees it: filter_reason, and the cut keys attached.
-    batch = docs.append_column("filter_reason", pa.nulls(3, pa.string()))
-    batch = batch.append_column("cut", pa.nulls(3, pa.list_(pa.int64())))
-    rows = dedup._keyed_kernel(DedupConfig(), 9, 13, schema, cut=True)()(batch).to_pylist()
+    rows = outputs(dedup._keyed_partitions(DedupConfig(), 9, 13, schema), docs)
     assert [r["dedup_error"] is not None for r in rows] == [False, True, False]
     assert rows[0]["n_shingles"] > 0 and rows[1]["id"] == "d1" and rows[1]["text"] == BOOM
 
@@ -127,17 +124,16 @@ def test_each_stage_kernel_guards_its_documents(monkeypatch, tmp_path):
     # decontam: the scan and the apply step
     index = build_index([], 13, 8)
     monkeypatch.setattr(decontam, "batch_matches", _raise_on_boom_texts(decontam.batch_matches))
-    docs = _docs(texts).append_column("filter_reason", pa.nulls(3, pa.string()))
-    rows = decontam._hits_kernel(_Broadcast(index))()(docs).to_pylist()
+    rows = outputs(decontam._hits_partitions(_Broadcast(index)), _docs(texts))
     assert [(r["id"], r["hashes"], r["decontam_error"] is not None) for r in rows] == [
         ("d1", None, True)
     ]
     monkeypatch.setattr(decontam, "_apply_batch", _raise_on_boom(decontam._apply_batch))
-    batch = docs.append_column("hashes", pa.nulls(3, pa.list_(pa.int64())))
+    batch = _docs(texts)
+    batch = batch.append_column("hashes", pa.nulls(3, pa.list_(pa.int64())))
     batch = batch.append_column("decontam_error", pa.nulls(3, pa.string()))
-    columns = _docs(texts).schema.names
-    apply = decontam._apply_kernel(_Broadcast(index), DecontamConfig().model_dump_json(), columns)
-    rows = apply()(batch).to_pylist()
+    apply = decontam._apply_partitions(_Broadcast(index), DecontamConfig().model_dump_json())
+    rows = outputs(apply, batch)
     assert [r["filter_reason"] for r in rows] == [None, "decontam_error", None]
 
     # mixture tokenisation

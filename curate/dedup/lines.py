@@ -72,12 +72,10 @@ def repeated_lines(keys: DataFrame, max_docs: int) -> DataFrame:
 
 
 def keys_to_cut(keys: DataFrame, repeated: DataFrame) -> DataFrame:
-    """(id, every other column of ``keys`` but line_keys, cut): the repeated keys of each
-    document that holds any."""
-    by = [c for c in keys.columns if c != "line_keys"]
-    exploded = keys.select(*by, F.explode("line_keys").alias("key"))
+    """(id, cut): the repeated keys of each document that holds any."""
+    exploded = keys.select("id", F.explode("line_keys").alias("key"))
     return (
         exploded.join(repeated.select("key"), "key", "left_semi")
-        .groupBy(*by)
+        .groupBy("id")
         .agg(F.array_sort(F.collect_list("key")).alias("cut"))
     )

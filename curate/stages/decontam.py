@@ -3,22 +3,24 @@ documents dropped or cut. Only per-benchmark counts reach the driver."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import to_arrow_schema
+from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
 from curate.config import Config, DecontamConfig
 from curate.decontam.benchmarks import load_benchmark
 from curate.decontam.index import NgramIndex, build_index
 from curate.decontam.match import batch_matches, cut, match_spans
-from curate.guard import error_examples, guarded, with_error
+from curate.guard import error_examples, guarded
 from curate.runner import Context, Result, Stage
-from curate.schema import REMOVAL_COLUMNS, kept_rows
+from curate.schema import read_kept
 from curate.stats import StageStats
-from curate.tables import PART, Kernel, Table
+from curate.tables import Table
 
 REASON = "benchmark_contamination"
 _SEP = "\x1f"  # between benchmark and item id in contamination_items
@@ -36,21 +38,17 @@ def _hits_batch(batch: pa.RecordBatch, index: NgramIndex) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([batch.column("id"), hashes], schema=HITS_SCHEMA)
 
 
-def _hits_kernel(bc):
-    """(id, hashes, decontam_error) of a file's kept documents with a hit or an error."""
+def _hits_partitions(bc):
+    """(id, hashes, decontam_error) of the documents with a hit or an error."""
 
-    def make() -> Kernel:
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         index: NgramIndex = bc.value
-
-        def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
-            docs = kept_rows(batch, "filter_reason", ["id", "text"])
-            out = guarded(docs, lambda b: _hits_batch(b, index), HITS_SCHEMA, ERROR)
+        for batch in batches:
+            out = guarded(batch, lambda b: _hits_batch(b, index), HITS_SCHEMA, ERROR)
             keep = pc.or_(pc.is_valid(out.column("hashes")), pc.is_valid(out.column(ERROR)))
-            return out.filter(keep)
+            yield out.filter(keep)
 
-        return kernel
-
-    return make
+    return run
 
 
 _ADDED = [
@@ -61,29 +59,22 @@ _ADDED = [
 ]
 
 
-def _apply_kernel(bc, cfg_json: str, columns: list[str]):
-    """A file's kept documents (``columns``) with their ``hashes`` and scan error attached
-    from ``marks``: cut or dropped, as ``_apply_batch`` says."""
-
-    def make() -> Kernel:
+def _apply_partitions(bc, cfg_json: str):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         index: NgramIndex = bc.value
         cfg = DecontamConfig.model_validate_json(cfg_json)
-
-        def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
-            batch = kept_rows(batch, "filter_reason", [*columns, "hashes", ERROR])
+        for batch in batches:
             schema = pa.schema([*batch.schema, *_ADDED])
             out = guarded(batch, lambda b: _apply_batch(b, index, cfg), schema, "apply_error")
             # An error of the scan (hits) or of this step removes the document.
             error = pc.coalesce(out.column(ERROR), out.column("apply_error"))
             reason = pc.if_else(pc.is_valid(error), pa.scalar(ERROR), out.column("filter_reason"))
-            out = out.drop_columns(["apply_error", "hashes"])
+            out = out.drop_columns(["apply_error"])
             out = out.set_column(out.schema.get_field_index(ERROR), ERROR, error)
-            return out.set_column(out.schema.get_field_index("filter_reason"), "filter_reason",
-                                  reason)  # fmt: skip
+            yield out.set_column(out.schema.get_field_index("filter_reason"), "filter_reason",
+                                 reason)  # fmt: skip
 
-        return kernel
-
-    return make
+    return run
 
 
 def _apply_batch(batch: pa.RecordBatch, index: NgramIndex, cfg: DecontamConfig) -> pa.RecordBatch:
@@ -137,20 +128,20 @@ class Decontam(Stage):
         the report: per-benchmark counts."""
         assert table is not None
         spark, cfg = ctx.spark, ctx.cfg.decontam
-        names = table.struct.fieldNames()
-        columns = [c for c in names if c not in REMOVAL_COLUMNS]
+        docs = read_kept(ctx, table)
         items = [item for source in cfg.benchmarks for item in load_benchmark(source)]
         index = build_index(items, cfg.ngram, cfg.min_item_words)
         bc = spark.sparkContext.broadcast(index)
 
         # The scan over every document runs once: its hits (few) are stored, then counted.
-        read = [c for c in ["id", "text", "filter_reason"] if c in names]
-        hits_table = ctx.map(table, "hits", _hits_kernel(bc), with_error(HITS_SCHEMA, ERROR), read)
-        # hits' file k holds the hits of ``table``'s file k: its PART is the file's.
-        hits = ctx.read(hits_table, part=True)
-        scan_errors = hits.where(F.col(ERROR).isNotNull()).select("id", PART, ERROR)
+        hits_df = docs.select("id", "text").mapInArrow(
+            _hits_partitions(bc), f"id string, hashes array<bigint>, {ERROR} string"
+        )
+        hits_table = ctx.write(hits_df, "hits")
+        hits = ctx.read(hits_table)
+        scan_errors = hits.where(F.col(ERROR).isNotNull()).select("id", ERROR)
         exploded = hits.where(F.col("hashes").isNotNull()).select(
-            "id", PART, F.explode("hashes").alias("h")
+            "id", F.explode("hashes").alias("h")
         )
         common = (
             exploded.groupBy("h")
@@ -160,16 +151,22 @@ class Decontam(Stage):
         n_common = common.count()
         matches = (
             exploded.join(common.select("h"), "h", "left_anti")
-            .groupBy("id", PART)
+            .groupBy("id")
             .agg(F.sort_array(F.collect_set("h")).alias("hashes"))
         )
-        marks = matches.join(scan_errors, ["id", PART], "full")
-        tables = {"hits": hits_table, "marks": ctx.write_by_part(marks, "marks")}
-        arrow = to_arrow_schema(table.struct, timezone="UTC")
-        schema = pa.schema([*(arrow.field(c) for c in columns), pa.field(ERROR, pa.string()),
-                            *_ADDED])  # fmt: skip
-        fn = _apply_kernel(bc, cfg.model_dump_json(), columns)
-        out = ctx.map(table, "documents", fn, schema, side=tables["marks"])
+
+        joined = docs.join(matches, "id", "left").join(scan_errors, "id", "left")
+        schema = StructType(
+            [
+                *joined.schema.fields,
+                StructField("contamination", ArrayType(StringType())),
+                StructField("contamination_items", ArrayType(StringType())),
+                StructField("filter_reason", StringType()),
+                StructField("duplicate_of", StringType()),
+            ]
+        )
+        fn = _apply_partitions(bc, cfg.model_dump_json())
+        out = ctx.write(joined.mapInArrow(fn, schema).drop("hashes"), "documents")
         # The counts and the report read the decisions alone, not the text.
         result = ctx.read(out, ["id", "filter_reason", "contamination_items", ERROR])
         bc.unpersist()
@@ -180,7 +177,7 @@ class Decontam(Stage):
         examples = error_examples(result, ERROR, ERROR) if ERROR in removed else {}
         stats = StageStats(self.name, n_in, n_in - sum(removed.values()), removed, examples)
         report = _report(result, index, n_common, cfg)
-        return Result({**tables, "documents": out}, stats, report)
+        return Result({"hits": hits_table, "documents": out}, stats, report)
 
 
 def _report(result: DataFrame, index: NgramIndex, n_common: int, cfg: DecontamConfig) -> dict:

@@ -8,13 +8,13 @@ the driver but per-reason counts and the cluster size histogram.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import to_arrow_schema
+from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
 from curate import storage
 from curate.config import Config, DedupConfig
@@ -56,13 +56,11 @@ def _cut_and_key(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema) -> 
     return lambda batch: guarded(batch, key, schema, ERROR)
 
 
-def _keyed_kernel(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema, cut: bool):
-    """The kept documents of a file (filter_reason null), with their ``cut`` line keys
-    when the line step ran, cut and keyed."""
+def _keyed_kernel(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
+    """The kept documents of a file (filter_reason null), cut and keyed (no lines to cut:
+    this path runs without the line step)."""
     columns = [f.name for f in schema if f.name not in KEYS_SCHEMA.names[1:]]
     columns.remove("line_chars_removed")
-    if cut:
-        columns.append("cut")
 
     def make() -> Kernel:
         key = _cut_and_key(cfg, bands, rows, schema)
@@ -71,22 +69,15 @@ def _keyed_kernel(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema, cu
     return make
 
 
-def _documents_kernel(schema: pa.Schema):
-    """A file of ``keyed`` as the stage's documents (``schema``): the document columns,
-    the removal columns attached from ``marks``, and ``duplicate_count`` (1 for a kept
-    document without duplicates, null for a removed one)."""
+def _keyed_partitions(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
+    """Documents joined with their ``cut`` keys, cut and keyed (Spark's mapInArrow)."""
+    key = _cut_and_key(cfg, bands, rows, schema)
 
-    def make() -> Kernel:
-        def kernel(batch: pa.RecordBatch) -> pa.RecordBatch:
-            kept = pc.is_null(batch.column("filter_reason"))
-            one, null = pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())
-            count = pc.if_else(kept, pc.coalesce(batch.column("duplicate_count"), one), null)
-            out = {**{c: batch.column(c) for c in batch.schema.names}, "duplicate_count": count}
-            return pa.RecordBatch.from_arrays([out[f.name] for f in schema], schema=schema)
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            yield key(batch)
 
-        return kernel
-
-    return make
+    return run
 
 
 def _order(cfg: DedupConfig, columns: list[str]) -> list[Column]:
@@ -169,28 +160,31 @@ def _reference(ctx: Context, dirs: list[str]) -> DataFrame | None:
 
 
 def _cut_keys(ctx: Context, table: Table, docs: DataFrame, cfg: DedupConfig) -> dict[str, Table]:
-    """Tables ``line_keys``, ``repeated_lines`` and ``line_cuts`` (dedup.lines: each
-    document's keys to cut, beside its file), and ``keyed``: every document with its
-    repeated lines cut, ``line_chars_removed``, its keys and ``dedup_error``, file by file."""
+    """Tables ``line_keys`` and ``repeated_lines`` (dedup.lines), and ``keyed``: every
+    document with its repeated lines cut, ``line_chars_removed``, its keys and ``dedup_error``,
+    from one Python pass."""
     tables: dict[str, Table] = {}
     schema = to_arrow_schema(docs.schema, timezone="UTC")
     if cfg.lines:
         columns = ["id", "text", "filter_reason"]
         tables["line_keys"] = ctx.map(table, "line_keys", _line_keys_kernel, LINE_KEYS_SCHEMA,
                                       columns)  # fmt: skip
-        # line_keys' file k holds the lines of ``table``'s file k: its PART is the file's.
-        keys = ctx.read(tables["line_keys"], part=True)
+        keys = ctx.read(tables["line_keys"])
         tables["repeated_lines"] = ctx.write(
             repeated_lines(keys, cfg.line_max_docs), "repeated_lines"
         )
-        cuts = keys_to_cut(keys, ctx.read(tables["repeated_lines"]))
-        tables["line_cuts"] = ctx.write_by_part(cuts, "line_cuts")
+        docs = docs.join(keys_to_cut(keys, ctx.read(tables["repeated_lines"])), "id", "left")
     added = [f for f in KEYS_SCHEMA if f.name != "id"]
     schema = pa.schema([*schema, pa.field("line_chars_removed", pa.int32()), *added])
     bands, rows = cfg.banding()
-    kernel = _keyed_kernel(cfg, bands, rows, schema, cfg.lines)
-    tables["keyed"] = ctx.map(table, "keyed", kernel, with_error(schema, ERROR),
-                              side=tables.get("line_cuts"))  # fmt: skip
+    if not cfg.lines:  # nothing to join: file by file
+        kernel = _keyed_kernel(cfg, bands, rows, schema)
+        tables["keyed"] = ctx.map(table, "keyed", kernel, with_error(schema, ERROR))
+        return tables
+    keyed = docs.mapInArrow(
+        _keyed_partitions(cfg, bands, rows, schema), from_arrow_schema(with_error(schema, ERROR))
+    )
+    tables["keyed"] = ctx.write(keyed, "keyed")
     return tables
 
 
@@ -270,18 +264,14 @@ class Dedup(Stage):
 
         counts = {r["reason"]: r["count"] for r in removed.groupBy("reason").count().collect()}
         stats = StageStats(self.name, n_in, n_in - sum(counts.values()), counts, examples)
-        # Each decision goes beside the file of its document; the text stays where it is.
-        marks = (
-            removed.withColumnRenamed("reason", "filter_reason")
-            .join(_cluster_sizes(removed), "id", "full")
-            .join(ctx.read(keyed, ["id"], part=True), "id")
+        rows_out = ctx.read(keyed, doc_columns).join(
+            removed.withColumnRenamed("reason", "filter_reason"), "id", "left"
         )
-        tables["marks"] = ctx.write_by_part(marks, "marks")
-        arrow = to_arrow_schema(ctx.read(keyed, doc_columns).schema, timezone="UTC")
-        removal = [pa.field("filter_reason", pa.string()), pa.field("duplicate_of", pa.string())]
-        schema = pa.schema([*arrow, *removal, pa.field("duplicate_count", pa.int32())])
-        tables["documents"] = ctx.map(keyed, "documents", _documents_kernel(schema), schema,
-                                      doc_columns, side=tables["marks"])  # fmt: skip
+        rows_out = rows_out.join(_cluster_sizes(removed), "id", "left").withColumn(
+            "duplicate_count",
+            F.when(F.col("filter_reason").isNull(), F.coalesce("duplicate_count", F.lit(1))),
+        )
+        tables["documents"] = ctx.write(rows_out, "documents")
         return Result(tables, stats, report)
 
 
