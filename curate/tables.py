@@ -9,7 +9,9 @@ never read.
 
 from __future__ import annotations
 
+import heapq
 import json
+import math
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +31,10 @@ from curate.storage import Storage, StorageError, join
 # Spark batched them.
 ROW_GROUP_ROWS = 8192
 READ_BATCH_ROWS = 8192
+# How read_table groups a table's files into tasks: Spark's defaults for its own Parquet
+# scans (spark.sql.files.maxPartitionBytes, spark.sql.files.openCostInBytes).
+PACK_BYTES = 128 * 1024 * 1024
+OPEN_COST = 4 * 1024 * 1024
 FILES_DDL = "name string, rows bigint, bytes bigint"
 # A stage's per-batch work inside map_table: a batch in, a batch out.
 Kernel = Callable[[pa.RecordBatch], pa.RecordBatch]
@@ -224,14 +230,33 @@ def select_rows(
     return batch.filter(is_null if null else pc.invert(is_null)).select(columns)
 
 
-def _reader(st: Storage, columns: list[str], rows: tuple[str, bool] | None):
+def read_groups(files: list[dict[str, Any]], slots: int) -> list[list[int]]:
+    """The indices of ``files`` grouped into read tasks, as Spark groups a Parquet scan's
+    files: at least ``slots`` groups (one per core) and more while a group would pass
+    ``PACK_BYTES``, counting ``OPEN_COST`` per file; the largest file first into the
+    lightest group, each group in file order. A Python task has a fixed cost (about a
+    tenth of a core second here), which one task per file paid on every read of a table."""
+    sizes = [(f.get("bytes") or 0) + OPEN_COST for f in files]
+    n = min(len(files), max(slots, math.ceil(sum(sizes) / PACK_BYTES)))
+    heap = [(0, g) for g in range(n)]
+    groups: list[list[int]] = [[] for _ in range(n)]
+    for i in sorted(range(len(files)), key=lambda i: (-sizes[i], i)):
+        load, g = heapq.heappop(heap)
+        groups[g].append(i)
+        heapq.heappush(heap, (load + sizes[i], g))
+    return [sorted(g) for g in groups if g]
+
+
+def _reader(st: Storage, tasks: list[list[str]], columns: list[str],
+            rows: tuple[str, bool] | None):  # fmt: skip
     read = columns if rows is None or rows[0] in columns else [*columns, rows[0]]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            for uri in batch.column("uri").to_pylist():
-                for part in _file_batches(st, uri, read):
-                    yield part if rows is None else select_rows(part, *rows, columns)
+            for task in batch.column("id").to_pylist():
+                for uri in tasks[task]:
+                    for part in _file_batches(st, uri, read):
+                        yield part if rows is None else select_rows(part, *rows, columns)
 
     return run
 
@@ -243,18 +268,20 @@ def read_table(
     columns: list[str] | None = None,
     rows: tuple[str, bool] | None = None,
 ) -> DataFrame:
-    """The table as a DataFrame, one partition per file, read by the executors. ``rows``
-    (column, null): only the rows where that column is null (True) or set (False),
-    picked in the reader, so the others' text never reaches Spark."""
+    """The table as a DataFrame read by the executors, its files grouped into a few tasks
+    (``read_groups``). ``rows`` (column, null): only the rows where that column is null
+    (True) or set (False), picked in the reader, so the others' text never reaches Spark."""
     schema = table.struct
     if columns is not None:
         schema = StructType([schema[c] for c in columns])
     uris = table.uris
     if not uris:
         return spark.createDataFrame([], schema)
-    files = spark.createDataFrame(spark.sparkContext.parallelize([(u,) for u in uris], len(uris)),
-                                  "uri string")  # fmt: skip
-    return files.mapInArrow(_reader(st, schema.fieldNames(), rows), schema)
+    groups = read_groups(table.files, spark.sparkContext.defaultParallelism)
+    tasks = [[uris[i] for i in g] for g in groups]
+    # One row per task, made in the JVM: task k reads the files of tasks[k].
+    ids = spark.range(0, len(tasks), 1, len(tasks))
+    return ids.mapInArrow(_reader(st, tasks, schema.fieldNames(), rows), schema)
 
 
 def list_table(st: Storage, folder: str) -> Table:
