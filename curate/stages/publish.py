@@ -64,6 +64,9 @@ class Publish(Stage):
         if keys is not None:
             published = ctx.read(tables["documents"], ["id"])
             signatures = ctx.read(keys, SIGNATURE_COLUMNS).join(published, "id")
+            # Laid out as documents/ (file = hash(id) mod n), not as the join left it.
+            n = len(tables["documents"].files)
+            signatures = signatures.repartition(n, "id").sortWithinPartitions("id")
             tables["signatures"] = ctx.write(signatures, "signatures", published=True)
             ctx.st.write_json(join(ctx.out, SCHEME_FILE), key_scheme(ctx.cfg.dedup))
         if ctx.cfg.quality.keep_removed:
