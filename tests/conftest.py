@@ -98,18 +98,19 @@ def demo_config(demo_crawl: Path, out: Path, overrides: list[str] | None = None)
 
 
 def assert_same_output(out: Path, reference: Path) -> None:
-    """Byte-identical documents (file by file) and the same shards (bytes, sha256,
-    tokens)."""
+    """Byte-identical documents and signatures (file by file) and the same shards (bytes,
+    sha256, tokens)."""
     import pyarrow.parquet as pq
 
     stats = json.loads((out / "stats.json").read_text())
     assert stats["stages"][-1]["out"] == pq.read_table(out / "documents").num_rows
-    parts = sorted(p.name for p in (reference / "documents").glob("part-*"))
-    assert parts == sorted(p.name for p in (out / "documents").glob("part-*"))
-    for part in parts:
-        ours, theirs = out / "documents" / part, reference / "documents" / part
-        assert pq.read_table(theirs).equals(pq.read_table(ours)), part
-        assert ours.read_bytes() == theirs.read_bytes(), part
+    for table in ("documents", "signatures"):
+        parts = sorted(p.name for p in (reference / table).glob("part-*"))
+        assert parts == sorted(p.name for p in (out / table).glob("part-*"))
+        for part in parts:
+            ours, theirs = out / table / part, reference / table / part
+            assert pq.read_table(theirs).equals(pq.read_table(ours)), part
+            assert ours.read_bytes() == theirs.read_bytes(), part
     ours = json.loads((out / "manifest.json").read_text())
     theirs = json.loads((reference / "manifest.json").read_text())
     assert ours["domains"] == theirs["domains"]

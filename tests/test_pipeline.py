@@ -129,7 +129,7 @@ def test_same_output_whatever_the_partitioning(spark, demo_crawl, demo_run, tmp_
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
         spark.conf.set("spark.sql.shuffle.partitions", "4")
-    for sub in ("documents", "removed"):
+    for sub in ("documents", "removed", "signatures"):
         files_a = sorted(p.name for p in (out_a / sub).glob("part-*"))
         files_b = sorted(p.name for p in (tmp_path / sub).glob("part-*"))
         assert files_a == files_b
