@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,10 +32,10 @@ from curate.storage import Storage, StorageError, join
 # Spark batched them.
 ROW_GROUP_ROWS = 8192
 READ_BATCH_ROWS = 8192
-# How read_table groups a table's files into tasks: Spark's defaults for its own Parquet
-# scans (spark.sql.files.maxPartitionBytes, spark.sql.files.openCostInBytes).
-PACK_BYTES = 128 * 1024 * 1024
-OPEN_COST = 4 * 1024 * 1024
+# How read_table groups a table's files into tasks: the settings Spark's own Parquet scans
+# use, with their defaults (128 MiB, 4 MiB).
+PACK_SETTINGS = ("spark.sql.files.maxPartitionBytes", "spark.sql.files.openCostInBytes")
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 FILES_DDL = "name string, rows bigint, bytes bigint"
 # A stage's per-batch work inside map_table: a batch in, a batch out.
 Kernel = Callable[[pa.RecordBatch], pa.RecordBatch]
@@ -230,14 +231,24 @@ def select_rows(
     return batch.filter(is_null if null else pc.invert(is_null)).select(columns)
 
 
-def read_groups(files: list[dict[str, Any]], slots: int) -> list[list[int]]:
+def byte_size(text: str) -> int:
+    """A Spark size setting in bytes: ``128MB``, ``16k``, ``4194304`` (bytes)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([bkmgt]?)b?\s*", text.lower())
+    if match is None:
+        raise ValueError(f"not a size in bytes: {text!r}")
+    return int(match[1]) * _UNITS[match[2]]
+
+
+def read_groups(
+    files: list[dict[str, Any]], slots: int, pack_bytes: int, open_cost: int
+) -> list[list[int]]:
     """The indices of ``files`` grouped into read tasks, as Spark groups a Parquet scan's
     files: at least ``slots`` groups (one per core) and more while a group would pass
-    ``PACK_BYTES``, counting ``OPEN_COST`` per file; the largest file first into the
+    ``pack_bytes``, counting ``open_cost`` per file; the largest file first into the
     lightest group, each group in file order. A Python task has a fixed cost (about a
     tenth of a core second here), which one task per file paid on every read of a table."""
-    sizes = [(f.get("bytes") or 0) + OPEN_COST for f in files]
-    n = min(len(files), max(slots, math.ceil(sum(sizes) / PACK_BYTES)))
+    sizes = [(f.get("bytes") or 0) + open_cost for f in files]
+    n = min(len(files), max(slots, math.ceil(sum(sizes) / pack_bytes)))
     heap = [(0, g) for g in range(n)]
     groups: list[list[int]] = [[] for _ in range(n)]
     for i in sorted(range(len(files)), key=lambda i: (-sizes[i], i)):
@@ -277,7 +288,8 @@ def read_table(
     uris = table.uris
     if not uris:
         return spark.createDataFrame([], schema)
-    groups = read_groups(table.files, spark.sparkContext.defaultParallelism)
+    pack_bytes, open_cost = (byte_size(spark.conf.get(key)) for key in PACK_SETTINGS)
+    groups = read_groups(table.files, spark.sparkContext.defaultParallelism, pack_bytes, open_cost)
     tasks = [[uris[i] for i in g] for g in groups]
     # One row per task, made in the JVM: task k reads the files of tasks[k].
     ids = spark.range(0, len(tasks), 1, len(tasks))

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-from curate.tables import OPEN_COST, PACK_BYTES, read_groups
+import pytest
+
+from curate.tables import byte_size, read_groups
 
 MIB = 1024 * 1024
+# Spark's defaults for spark.sql.files.maxPartitionBytes and openCostInBytes.
+PACK_BYTES, OPEN_COST = 128 * MIB, 4 * MIB
 
 
-def _files(sizes: list[int]) -> list[dict]:
-    return [{"name": f"part-{i:05d}.parquet", "rows": 1, "bytes": b} for i, b in enumerate(sizes)]
+def _files(mib: list[float]) -> list[dict]:
+    return [{"name": f"part-{i:05d}.parquet", "rows": 1, "bytes": int(m * MIB)}
+            for i, m in enumerate(mib)]  # fmt: skip
 
 
 def test_one_group_per_core_balanced_by_bytes():
-    groups = read_groups(_files([9 * MIB, 1 * MIB, 5 * MIB, 4 * MIB, 2 * MIB, 3 * MIB]), 2)
+    groups = read_groups(_files([9, 1, 5, 4, 2, 3]), 2, PACK_BYTES, OPEN_COST)
     # 4 MiB OPEN_COST a file: 13, 9, 8, 7, 6, 5 MiB, each into the lighter group.
     assert groups == [[0, 1, 5], [2, 3, 4]]  # 25 and 23 MiB
     assert sorted(i for g in groups for i in g) == list(range(6))
 
 
 def test_more_groups_when_a_group_would_pass_the_cap_and_never_more_than_files():
-    sizes = [PACK_BYTES // 4] * 12
-    groups = read_groups(_files(sizes), 2)
-    assert len(groups) == 4  # 12 quarter-caps (+ OPEN_COST each) need 4 groups, not 2
-    assert all(sum(sizes[i] + OPEN_COST for i in g) <= PACK_BYTES + 3 * OPEN_COST for g in groups)
-    assert read_groups(_files([MIB]), 8) == [[0]]
-    assert read_groups(_files([MIB, MIB, MIB]), 8) == [[0], [1], [2]]
+    groups = read_groups(_files([32] * 12), 2, PACK_BYTES, OPEN_COST)
+    assert len(groups) == 4  # 12 x 36 MiB (with OPEN_COST) need 4 groups of 128, not 2
+    assert [len(g) for g in groups] == [3, 3, 3, 3]
+    assert read_groups(_files([1]), 8, PACK_BYTES, OPEN_COST) == [[0]]
+    assert read_groups(_files([1, 1, 1]), 8, PACK_BYTES, OPEN_COST) == [[0], [1], [2]]
+    # A small maxPartitionBytes (as a user may set it): every file its own task.
+    assert len(read_groups(_files([1] * 5), 2, 16 * 1024, 0)) == 5
+
+
+def test_spark_size_settings():
+    assert byte_size("128MB") == PACK_BYTES and byte_size("4194304") == OPEN_COST
+    assert byte_size("16k") == 16 * 1024 and byte_size("2g") == 2 << 30
+    with pytest.raises(ValueError, match="not a size"):
+        byte_size("lots")
