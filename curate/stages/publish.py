@@ -35,11 +35,15 @@ def _n_files(df: DataFrame, cfg: Config) -> int:
     return max(1, math.ceil(text_bytes * _COMPRESSED_FRACTION / target_bytes))
 
 
+def _by_id(df: DataFrame, n: int) -> DataFrame:
+    """The published layout: file = hash(id) mod n, rows sorted by id inside a file."""
+    return df.repartition(n, "id").sortWithinPartitions("id")
+
+
 def _write_documents(ctx: Context, docs: DataFrame, name: str) -> Table:
     # Read once (executor storage): sizing the files and writing them both need the text.
     docs = docs.localCheckpoint()
-    ordered = docs.repartition(_n_files(docs, ctx.cfg), "id").sortWithinPartitions("id")
-    table = ctx.write(ordered, name, published=True)
+    table = ctx.write(_by_id(docs, _n_files(docs, ctx.cfg)), name, published=True)
     ctx.st.write_bytes(join(table.folder, "_SUCCESS"), b"")
     return table
 
@@ -64,9 +68,8 @@ class Publish(Stage):
         if keys is not None:
             published = ctx.read(tables["documents"], ["id"])
             signatures = ctx.read(keys, SIGNATURE_COLUMNS).join(published, "id")
-            # Laid out as documents/ (file = hash(id) mod n), not as the join left it.
-            n = len(tables["documents"].files)
-            signatures = signatures.repartition(n, "id").sortWithinPartitions("id")
+            # As many files as documents/, laid out by id, not as the join left it.
+            signatures = _by_id(signatures, len(tables["documents"].files))
             tables["signatures"] = ctx.write(signatures, "signatures", published=True)
             ctx.st.write_json(join(ctx.out, SCHEME_FILE), key_scheme(ctx.cfg.dedup))
         if ctx.cfg.quality.keep_removed:
