@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -272,7 +273,7 @@ def test_index_cache_reused_until_the_benchmark_changes(tmp_path, toy_file, inde
         assert _same_index(cache.benchmark_index(cfg, st), index)
 
     edited = tmp_path / "edited.jsonl"
-    edited.write_text(open(toy_file).read().replace("red planet", "blue planet"))
+    edited.write_text(Path(toy_file).read_text().replace("red planet", "blue planet"))
     other = cache.benchmark_index(_toy_cfg(str(edited), folder), st)
     assert len(list(folder.glob("*.npz"))) == 2 and not _same_index(other, index)
 

@@ -98,6 +98,7 @@ def test_reruns_redo_exactly_what_changed(resumed, spark, demo_crawl, demo_run):
 
     documents = {p.name: p.stat().st_mtime_ns for p in (out / "documents").glob("part-*")}
     assert rerun([]) == []
+    assert rerun([f"decontam.index_cache={out.parent / 'index-cache'}"]) == []  # not a result
     assert {p.name: p.stat().st_mtime_ns for p in (out / "documents").glob("part-*")} == documents
 
     assert rerun([], from_stage="pii") == ["pii", "decontam", "publish", "mixture"]
