@@ -180,20 +180,31 @@ def _file_batches(st: Storage, uri: str, columns: list[str] | None) -> Iterator[
         raise StorageError(f"{uri}: read failed: {exc}") from None
 
 
+def item_tasks(spark: SparkSession, n: int) -> DataFrame:
+    """``n`` one-row partitions, row k holding ``id`` k: task k works on item k of a list
+    its function captures. Made in the JVM: a parallelized Python list would need Python
+    workers of the RDD API (a second daemon and pool) only to hand each task its row."""
+    return spark.range(0, n, 1, max(1, n))
+
+
+def task_items(batches: Iterator[pa.RecordBatch]) -> Iterator[int]:
+    """The item numbers of an ``item_tasks`` task."""
+    for batch in batches:
+        yield from batch.column("id").to_pylist()
+
+
 def _mapper(st: Storage, folder: str, compression: str, token: str, arrow_schema: bytes,
-            columns: list[str] | None, kernel: Callable[[], Kernel]):  # fmt: skip
+            uris: list[str], columns: list[str] | None, kernel: Callable[[], Kernel]):  # fmt: skip
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         schema = pa.ipc.read_schema(pa.py_buffer(arrow_schema))
         fn = kernel()
         attempt = TaskContext.get().attemptNumber()
-        for batch in batches:
-            uris, indices = batch.column("uri").to_pylist(), batch.column("index").to_pylist()
-            for uri, index in zip(uris, indices, strict=True):
-                name = part_name(index, compression, f"{token}-{attempt}")
-                out = (fn(b) for b in _file_batches(st, uri, columns))
-                rows = write_file(st, join(folder, name), out, schema, compression)
-                size = st.info(join(folder, name)).size
-                yield pa.RecordBatch.from_pydict({"name": [name], "rows": [rows], "bytes": [size]})
+        for index in task_items(batches):
+            name = part_name(index, compression, f"{token}-{attempt}")
+            out = (fn(b) for b in _file_batches(st, uris[index], columns))
+            rows = write_file(st, join(folder, name), out, schema, compression)
+            size = st.info(join(folder, name)).size
+            yield pa.RecordBatch.from_pydict({"name": [name], "rows": [rows], "bytes": [size]})
 
     return run
 
@@ -213,12 +224,9 @@ def map_table(
     and write in one Python task, so the rows never cross to the JVM and back, and the
     kernel's models and caches stay in the process that uses them."""
     token = uuid.uuid4().hex[:12]
-    fn = _mapper(st, folder, compression, token, schema.serialize().to_pybytes(), columns, kernel)
-    files = spark.createDataFrame(
-        spark.sparkContext.parallelize(list(enumerate(table.uris)), max(1, len(table.uris))),
-        "index int, uri string",
-    )
-    rows = files.mapInArrow(fn, FILES_DDL).collect()
+    arrow = schema.serialize().to_pybytes()
+    fn = _mapper(st, folder, compression, token, arrow, table.uris, columns, kernel)
+    rows = item_tasks(spark, len(table.uris)).mapInArrow(fn, FILES_DDL).collect()
     found = sorted((r.asDict() for r in rows), key=lambda f: f["name"])
     return Table(folder, from_arrow_schema(schema).json(), found)
 
@@ -263,11 +271,10 @@ def _reader(st: Storage, tasks: list[list[str]], columns: list[str],
     read = columns if rows is None or rows[0] in columns else [*columns, rows[0]]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for task in batch.column("id").to_pylist():
-                for uri in tasks[task]:
-                    for part in _file_batches(st, uri, read):
-                        yield part if rows is None else select_rows(part, *rows, columns)
+        for task in task_items(batches):
+            for uri in tasks[task]:
+                for part in _file_batches(st, uri, read):
+                    yield part if rows is None else select_rows(part, *rows, columns)
 
     return run
 
@@ -290,10 +297,10 @@ def read_table(
         return spark.createDataFrame([], schema)
     pack_bytes, open_cost = (byte_size(spark.conf.get(key)) for key in PACK_SETTINGS)
     groups = read_groups(table.files, spark.sparkContext.defaultParallelism, pack_bytes, open_cost)
-    tasks = [[uris[i] for i in g] for g in groups]
-    # One row per task, made in the JVM: task k reads the files of tasks[k].
-    ids = spark.range(0, len(tasks), 1, len(tasks))
-    return ids.mapInArrow(_reader(st, tasks, schema.fieldNames(), rows), schema)
+    tasks = [[uris[i] for i in g] for g in groups]  # task k reads the files of tasks[k]
+    return item_tasks(spark, len(tasks)).mapInArrow(
+        _reader(st, tasks, schema.fieldNames(), rows), schema
+    )
 
 
 def list_table(st: Storage, folder: str) -> Table:

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from curate.config import ConfigError, ExtraSource
 from curate.storage import Storage, basename
+from curate.tables import item_tasks, task_items
 
 SOURCE_DDL = "id string, url string, text string, domain string"
 
@@ -62,11 +63,8 @@ def read_sources(spark: SparkSession, st: Storage, sources: list[ExtraSource]) -
         return None
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for path, cfg in zip(*batch.to_pydict().values(), strict=True):
-                yield read_source_file(path, ExtraSource.model_validate_json(cfg), st)
+        for k in task_items(batches):
+            path, cfg = jobs[k]
+            yield read_source_file(path, ExtraSource.model_validate_json(cfg), st)
 
-    files = spark.createDataFrame(
-        spark.sparkContext.parallelize(jobs, len(jobs)), "path string, cfg string"
-    )
-    return files.mapInArrow(run, SOURCE_DDL)
+    return item_tasks(spark, len(jobs)).mapInArrow(run, SOURCE_DDL)

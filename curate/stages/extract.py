@@ -24,7 +24,7 @@ from curate.extract.records import RECORD_SCHEMA, ingest_file
 from curate.runner import Context, Result, Stage
 from curate.stats import StageStats
 from curate.storage import Storage, join
-from curate.tables import Table, write_file
+from curate.tables import Table, item_tasks, task_items, write_file
 
 PARTS = "parts"
 PARTS_KEY = "_PARTS.json"
@@ -42,19 +42,22 @@ def part_marker(parts: str, warc_path: str) -> str:
     return join(parts, f"_{file_id(warc_path)}.json")
 
 
-def _extract_partitions(st: Storage, cfg_json: str, parts: str, compression: str):
+def _extract_partitions(st: Storage, cfg_json: str, parts: str, compression: str,
+                        paths: list[str]):  # fmt: skip
+    """Task k extracts ``paths[k]`` (``item_tasks``)."""
+
     def run_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         cfg = ExtractConfig.model_validate_json(cfg_json)
         if cfg_json not in _EXTRACTORS:
             _EXTRACTORS[cfg_json] = make_extractor(cfg)
-        for batch in batches:
-            for path in batch.column("warc_path").to_pylist():
-                records = ingest_file(path, cfg, _EXTRACTORS[cfg_json], st)
-                name = f"{file_id(path)}-{uuid.uuid4().hex[:8]}.parquet"
-                rows = write_file(st, join(parts, name), records, RECORD_SCHEMA, compression)
-                part = {"name": name, "rows": rows, "bytes": st.info(join(parts, name)).size}
-                st.write_json(part_marker(parts, path), part | {"input": path})
-                yield pa.RecordBatch.from_pylist([part | {"input": path}])
+        for k in task_items(batches):
+            path = paths[k]
+            records = ingest_file(path, cfg, _EXTRACTORS[cfg_json], st)
+            name = f"{file_id(path)}-{uuid.uuid4().hex[:8]}.parquet"
+            rows = write_file(st, join(parts, name), records, RECORD_SCHEMA, compression)
+            part = {"name": name, "rows": rows, "bytes": st.info(join(parts, name)).size}
+            st.write_json(part_marker(parts, path), part | {"input": path})
+            yield pa.RecordBatch.from_pylist([part | {"input": path}])
 
     return run_partition
 
@@ -119,10 +122,9 @@ class Extract(Stage):
         pending = [p for p, part in done.items() if part is None]
         if pending:
             ctx.progress.expect(len(pending))  # one task per file: a total known up front
-            rdd = ctx.spark.sparkContext.parallelize([(p,) for p in pending], len(pending))
             fn = _extract_partitions(st, ctx.cfg.extract.model_dump_json(), parts,
-                                     ctx.cfg.output.compression)  # fmt: skip
-            finished = ctx.spark.createDataFrame(rdd, "warc_path string").mapInArrow(
+                                     ctx.cfg.output.compression, pending)  # fmt: skip
+            finished = item_tasks(ctx.spark, len(pending)).mapInArrow(
                 fn, "name string, rows bigint, bytes bigint, input string"
             )
             done.update({r["input"]: r.asDict() for r in finished.collect()})  # a row a file
