@@ -37,6 +37,9 @@ def build_session(cfg: SparkConfig) -> SparkSession:
         "spark.ui.showConsoleProgress": "false",
         # Our tasks are one WARC file each: no speculative duplicates of expensive work.
         "spark.speculation": "false",
+        # Stage tables are read by naming their files (never listing a folder); past this
+        # many files Spark would stat them in a Spark job of its own, on every read.
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
     }
     settings.update(cfg.conf)
     for key, value in settings.items():

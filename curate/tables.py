@@ -1,7 +1,9 @@
 """Parquet tables of a run, written and read by the executors through the storage layer.
 
 Spark's own Parquet reader and writer need Hadoop connectors (s3a, gs) for object stores;
-these go through ``curate.storage`` instead, so a run works wherever pyarrow reaches. A
+these go through ``curate.storage`` instead, so a run works wherever pyarrow reaches
+(local tables are read by Spark's own scan, see ``read_table``; every file is written by
+curate's writer, so its bytes depend on its rows alone). A
 ``Table`` is a folder and the files in it that count (a stage's marker lists them, see
 ``curate.runner``): a reader never lists the folder, so a crashed writer's leftovers are
 never read.
@@ -23,10 +25,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark import TaskContext
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import StructType
 
-from curate.storage import Storage, StorageError, join
+from curate.storage import Storage, StorageError, absolute, is_local, join
 
 # Rows per row group: fixed, so a file's bytes depend on its rows alone, never on how
 # Spark batched them.
@@ -37,6 +40,7 @@ READ_BATCH_ROWS = 8192
 PACK_SETTINGS = ("spark.sql.files.maxPartitionBytes", "spark.sql.files.openCostInBytes")
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 FILES_DDL = "name string, rows bigint, bytes bigint"
+_GLOB = re.compile(r"[*?\[\]{}\\]")
 # A stage's per-batch work inside map_table: a batch in, a batch out.
 Kernel = Callable[[pa.RecordBatch], pa.RecordBatch]
 
@@ -286,15 +290,26 @@ def read_table(
     columns: list[str] | None = None,
     rows: tuple[str, bool] | None = None,
 ) -> DataFrame:
-    """The table as a DataFrame read by the executors, its files grouped into a few tasks
-    (``read_groups``). ``rows`` (column, null): only the rows where that column is null
-    (True) or set (False), picked in the reader, so the others' text never reaches Spark."""
+    """The table as a DataFrame read by the executors. ``rows`` (column, null): only the
+    rows where that column is null (True) or set (False). Local files are Spark's own
+    Parquet scan (in the JVM: no Python worker, columns pruned, the null test pushed
+    down); an object store's are read by Python tasks through the storage layer, their
+    files grouped into a few tasks (``read_groups``) and the rows picked in the reader, so
+    the others' text never reaches Spark."""
     schema = table.struct
     if columns is not None:
         schema = StructType([schema[c] for c in columns])
     uris = table.uris
     if not uris:
         return spark.createDataFrame([], schema)
+    paths = [f"file://{absolute(u)}" for u in uris if is_local(u)]  # whatever the default FS
+    # Spark takes these characters in a path for a glob pattern.
+    if len(paths) == len(uris) and not any(_GLOB.search(p) for p in paths):
+        df = spark.read.schema(table.struct).parquet(*paths)
+        if rows is not None:
+            column, null = rows
+            df = df.where(F.col(column).isNull() if null else F.col(column).isNotNull())
+        return df.select(*schema.fieldNames())
     pack_bytes, open_cost = (byte_size(spark.conf.get(key)) for key in PACK_SETTINGS)
     groups = read_groups(table.files, spark.sparkContext.defaultParallelism, pack_bytes, open_cost)
     tasks = [[uris[i] for i in g] for g in groups]  # task k reads the files of tasks[k]

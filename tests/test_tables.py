@@ -38,3 +38,32 @@ def test_spark_size_settings():
     assert byte_size("16k") == 16 * 1024 and byte_size("2g") == 2 << 30
     with pytest.raises(ValueError, match="not a size"):
         byte_size("lots")
+
+
+def test_local_table_read_by_spark_scan_with_columns_and_rows(spark, tmp_path):
+    """A local table is read by Spark's own Parquet scan (no Python task): the columns
+    asked for, the rows picked by the null test, a path with an `=` in it not taken for a
+    partition column, and an empty table with its schema; a path Spark would take for a
+    glob pattern is read by the Python reader, to the same rows."""
+    from curate.storage import Storage
+    from curate.tables import Table, read_table, write_table
+
+    st = Storage()
+    df = spark.createDataFrame(
+        [("a", "x", 1), ("b", None, 2), ("c", "y", 3)], "id string, reason string, n int"
+    ).repartition(2)
+    table = write_table(df, st, str(tmp_path / "crawl=2024 a" / "docs"), "zstd")
+    plan = read_table(spark, st, table)._jdf.queryExecution().executedPlan().toString()
+    assert "FileScan parquet" in plan and "MapInArrow" not in plan
+    kept = read_table(spark, st, table, ["id", "n"], ("reason", True))
+    assert kept.columns == ["id", "n"] and [tuple(r) for r in kept.collect()] == [("b", 2)]
+    removed = read_table(spark, st, table, ["id"], ("reason", False))
+    assert sorted(r["id"] for r in removed.collect()) == ["a", "c"]
+    assert read_table(spark, st, table).columns == ["id", "reason", "n"]
+    empty = Table(str(tmp_path / "none"), table.schema)
+    assert read_table(spark, st, empty).count() == 0
+    globbed = write_table(df, st, str(tmp_path / "run[1]"), "zstd")
+    plan = read_table(spark, st, globbed)._jdf.queryExecution().executedPlan().toString()
+    assert "MapInArrow" in plan
+    again = read_table(spark, st, globbed, ["id", "n"], ("reason", True))
+    assert [tuple(r) for r in again.collect()] == [("b", 2)]
