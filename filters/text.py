@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from functools import cache, lru_cache
-from typing import Any
 
 import regex
+
+from filters import tokenizer_rules
+from filters.tokenizer_rules import Rules
 
 # Scripts written without spaces between words: in documents of these languages each
 # character counts as one word, so word counts stay meaningful.
@@ -16,20 +18,15 @@ NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "wuu",
 
 # Word splitting is spaCy's English tokenizer (the one datatrove's filters use): its own
 # rules (prefix, suffix and infix expressions, URL match, the 1,300 special cases such as
-# "Oct.", "Ph.D.", "don't" -> "do" + "n't"), taken from spaCy at import, applied by the
-# algorithm of its Tokenizer (spacy/tokenizer.pyx: _split_affixes, _attach_tokens) in
-# Python, without building a Doc; the split of each distinct chunk is cached, as spaCy
-# caches it. Whitespace tokens are dropped, as datatrove drops them.
+# "Oct.", "Ph.D.", "don't" -> "do" + "n't"), taken from spaCy (filters.tokenizer_rules),
+# applied by the algorithm of its Tokenizer (spacy/tokenizer.pyx: _split_affixes,
+# _attach_tokens) in Python, without building a Doc; the split of each distinct chunk is
+# cached, as spaCy caches it. Whitespace tokens are dropped, as datatrove drops them.
 
 
 @cache
-def _rules() -> tuple[Any, Any, Any, Any, dict[str, tuple[str, ...]]]:
-    from spacy.lang.en import English
-    from spacy.symbols import ORTH
-
-    tok = English().tokenizer
-    special = {k: tuple(t[ORTH] for t in v) for k, v in tok.rules.items()}
-    return tok.prefix_search, tok.suffix_search, tok.infix_finditer, tok.url_match, special
+def _rules() -> Rules:
+    return tokenizer_rules.load()
 
 
 @cache
@@ -37,7 +34,7 @@ def _merges() -> tuple[dict[tuple[str, ...], tuple[str, ...]], int]:
     """Special cases that hold affix or infix characters (":)", "''", "z."): spaCy's
     _apply_special_cases finds them after splitting as the token runs they split into,
     and puts the special case's tokens in their place. (runs -> tokens, longest run)."""
-    special = _rules()[4]
+    special = _rules().special
     runs = {}
     for key, tokens in special.items():
         split = _split(key, {})
@@ -47,7 +44,7 @@ def _merges() -> tuple[dict[tuple[str, ...], tuple[str, ...]], int]:
 
 
 def _split(chunk: str, special: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    prefix_search, suffix_search, infix_finditer, url_match, _ = _rules()
+    rules = _rules()
     if chunk in special:
         return special[chunk]
     prefixes: list[str] = []
@@ -58,7 +55,7 @@ def _split(chunk: str, special: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
         if string in special or string.isalpha():
             break
         last = len(string)
-        m = prefix_search(string)
+        m = rules.prefix_search(string)
         pre = m.end() if m else 0
         if pre:
             minus_pre = string[pre:]
@@ -66,7 +63,7 @@ def _split(chunk: str, special: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
                 prefixes.append(string[:pre])
                 string = minus_pre
                 break
-        m = suffix_search(string[pre:])
+        m = rules.suffix_search(string[pre:])
         suf = len(m.group()) if m else 0
         if suf:
             minus_suf = string[:-suf]
@@ -89,11 +86,11 @@ def _split(chunk: str, special: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     core: list[str] = []
     if string in special:  # _attach_tokens
         core = list(special[string])
-    elif string and (string.isalpha() or url_match(string)):
+    elif string and (string.isalpha() or rules.url_match(string)):
         core = [string]
     elif string:
         start = 0
-        for m in infix_finditer(string):
+        for m in rules.infix_finditer(string):
             if m.start() == 0:
                 continue  # an infix at the start is not split off
             if m.start() != start:
@@ -108,7 +105,7 @@ def _split(chunk: str, special: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1 << 17)
 def _split_chunk(chunk: str) -> tuple[str, ...]:
-    tokens = _split(chunk, _rules()[4])
+    tokens = _split(chunk, _rules().special)
     runs, longest = _merges()
     if len(tokens) < 2:
         return tokens
@@ -131,7 +128,7 @@ def _split_chunk(chunk: str) -> tuple[str, ...]:
 
 def words(text: str, language: str | None = None) -> list[str]:
     """Words and punctuation tokens, in order (punctuation tokens are kept, as spaCy does)."""
-    special = _rules()[4]
+    special = _rules().special
     out: list[str] = []
     for chunk in text.split():
         if chunk.isalpha() and chunk not in special:  # no affix or infix can match

@@ -1,0 +1,91 @@
+"""spaCy's English tokenizer rules as plain data, kept between runs.
+
+The word split (filters.text) needs only spaCy's prefix, suffix, infix and URL expressions
+and its special cases, but getting them means importing spaCy (and torch, where it is
+installed, through thinc) and building its English tokenizer: about 1.7 s in every Python
+worker that splits words. Read back from a local JSON file they take milliseconds. The
+file is keyed by spaCy's version and this module's bytes; one that cannot be read is
+rebuilt from spaCy, and a folder that cannot be written only means each worker asks
+spaCy, as it did before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FOLDER = Path("~/.cache/curate/tokenizer").expanduser()
+_EXPRESSIONS = ("prefix_search", "suffix_search", "infix_finditer", "url_match")
+
+
+@dataclass(frozen=True)
+class Rules:
+    prefix_search: Callable[[str], re.Match[str] | None]
+    suffix_search: Callable[[str], re.Match[str] | None]
+    infix_finditer: Callable[[str], Iterator[re.Match[str]]]
+    url_match: Callable[[str], re.Match[str] | None]
+    special: dict[str, tuple[str, ...]]
+
+
+def from_spacy() -> dict[str, Any]:
+    """The rules of spaCy's English tokenizer: each expression's pattern and flags (all
+    four are compiled ``re`` patterns), each special case's token texts."""
+    from spacy.lang.en import English
+    from spacy.symbols import ORTH
+
+    tok = English().tokenizer
+    expressions = {}
+    for name in _EXPRESSIONS:
+        pattern = getattr(tok, name).__self__
+        expressions[name] = {"pattern": pattern.pattern, "flags": pattern.flags}
+    special = {k: [t[ORTH] for t in v] for k, v in tok.rules.items()}
+    return {"expressions": expressions, "special": special}
+
+
+def compiled(data: dict[str, Any]) -> Rules:
+    exprs = data["expressions"]
+    methods = {"prefix_search": "search", "suffix_search": "search",
+               "infix_finditer": "finditer", "url_match": "match"}  # fmt: skip
+    found = {
+        name: getattr(re.compile(exprs[name]["pattern"], exprs[name]["flags"]), method)
+        for name, method in methods.items()
+    }
+    special = {k: tuple(v) for k, v in data["special"].items()}
+    return Rules(**found, special=special)
+
+
+def cache_path(folder: Path) -> Path:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(version("spacy").encode())
+    return folder / f"en-{digest.hexdigest()[:24]}.json"
+
+
+def load(folder: Path = FOLDER) -> Rules:
+    """The rules from ``folder``'s file for this spaCy, else from spaCy (then stored)."""
+    path = cache_path(folder)
+    try:
+        return compiled(json.loads(path.read_text("utf-8")))
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError, re.error) as exc:
+        log.warning("tokenizer rules %s: unreadable (%s); rebuilding them", path, exc)
+    data = from_spacy()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Workers may write at once: each writes its own file, then renames it in place.
+        part = path.with_name(f"{path.name}.{os.getpid()}.part")
+        part.write_text(json.dumps(data), "utf-8")
+        os.replace(part, path)
+    except OSError as exc:
+        log.warning("tokenizer rules %s: not written (%s)", path, exc)
+    return compiled(data)
