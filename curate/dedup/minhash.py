@@ -17,7 +17,6 @@ import numba
 import numpy as np
 import pyarrow as pa
 import xxhash
-from scipy.integrate import quad
 
 from curate.text.ngrams import POLY_INT, fold, ngram_hashes, normalize, poly, word_hashes
 from curate.text.wordhash import batch_word_hashes
@@ -140,10 +139,15 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[int]:
 
 
 def _false_positive(threshold: float, b: int, r: int) -> float:
+    # Imported here: only the driver bands, and scipy.integrate costs each worker 0.2 s.
+    from scipy.integrate import quad
+
     return quad(lambda s: 1 - (1 - s ** float(r)) ** float(b), 0.0, threshold)[0]
 
 
 def _false_negative(threshold: float, b: int, r: int) -> float:
+    from scipy.integrate import quad
+
     return quad(lambda s: 1 - (1 - (1 - s ** float(r)) ** float(b)), threshold, 1.0)[0]
 
 
