@@ -35,7 +35,7 @@ from curate.errors import StageError
 from curate.progress import Progress, stage_progress
 from curate.stats import StageStats
 from curate.storage import Storage, join, sha256
-from curate.tables import Kernel, Table, map_table, read_table, write_table
+from curate.tables import Kernel, Partitions, Table, map_table, read_table, write_table
 
 MARKER = "_STAGE.json"
 
@@ -193,11 +193,19 @@ class Context:
         """A folder users read: ``OUTPUT/documents``, ``removed``, ``signatures``, ``shards``."""
         return join(self.out, name)
 
-    def write(self, df: DataFrame, table: str, published: bool = False) -> Table:
-        """One file per partition of ``df``; a published table's files are named by
-        partition (``part-00003.zstd.parquet``: the caller's partitioning is the layout)."""
+    def write(
+        self,
+        df: DataFrame,
+        table: str,
+        published: bool = False,
+        through: tuple[Partitions, pa.Schema] | None = None,
+    ) -> Table:
+        """One file per partition of ``df`` (``through``: after a mapInArrow function,
+        run by the writing task; see ``curate.tables.write_table``); a published table's
+        files are named by partition (``part-00003.zstd.parquet``: the caller's
+        partitioning is the layout)."""
         folder = self.published(table) if published else self.folder(table)
-        return write_table(df, self.st, folder, self.cfg.output.compression, published)
+        return write_table(df, self.st, folder, self.cfg.output.compression, published, through)
 
     def map(
         self,

@@ -43,6 +43,8 @@ FILES_DDL = "name string, rows bigint, bytes bigint"
 _GLOB = re.compile(r"[*?\[\]{}\\]")
 # A stage's per-batch work inside map_table: a batch in, a batch out.
 Kernel = Callable[[pa.RecordBatch], pa.RecordBatch]
+# A partition's batches in, others out: what Spark's mapInArrow runs.
+Partitions = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
 
 
 @dataclass
@@ -133,8 +135,11 @@ def write_file(
         raise StorageError(f"{uri}: write failed: {exc}") from None
 
 
-def _writer(st: Storage, folder: str, compression: str, token: str | None, arrow_schema: bytes):
+def _writer(st: Storage, folder: str, compression: str, token: str | None, arrow_schema: bytes,
+            through: Partitions | None):  # fmt: skip
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        if through is not None:  # as after mapInArrow, a partition of no rows is none
+            batches = (b for b in through(batches) if b.num_rows)
         first = next(batches, None)
         if first is None:
             return  # an empty partition writes no file
@@ -157,21 +162,31 @@ def _writer(st: Storage, folder: str, compression: str, token: str | None, arrow
 
 
 def write_table(
-    df: DataFrame, st: Storage, folder: str, compression: str, stable_names: bool = False
+    df: DataFrame,
+    st: Storage,
+    folder: str,
+    compression: str,
+    stable_names: bool = False,
+    through: tuple[Partitions, pa.Schema] | None = None,
 ) -> Table:
     """Each partition of ``df`` written by its task as one file under ``folder``: named
     ``part-<partition>`` (``stable_names``: the layout is the caller's, e.g. a hash
-    partitioning) or with a token unique to this write. Returns the files written."""
-    arrow = to_arrow_schema(df.schema, timezone="UTC")  # the session time zone (curate.spark)
+    partitioning) or with a token unique to this write. ``through`` (fn, its output
+    schema): each partition passes through fn, as ``df.mapInArrow(fn)`` would, in the
+    task that writes it: one Python worker a task where two would each start, import and
+    load what they need, and the rows cross to the JVM once. Returns the files written."""
+    struct = df.schema if through is None else from_arrow_schema(through[1])
+    arrow = to_arrow_schema(struct, timezone="UTC")  # the session time zone (curate.spark)
     token = None if stable_names else uuid.uuid4().hex[:12]
-    fn = _writer(st, folder, compression, token, arrow.serialize().to_pybytes())
+    fn = _writer(st, folder, compression, token, arrow.serialize().to_pybytes(),
+                 through[0] if through else None)  # fmt: skip
     rows = df.mapInArrow(fn, FILES_DDL).collect()
     files = sorted((r.asDict() for r in rows), key=lambda f: f["name"])
     if not files:  # an empty table still has its schema on disk, for outside readers
         name = part_name(0, compression, token)
         write_file(st, join(folder, name), iter(()), arrow, compression)
         files = [{"name": name, "rows": 0, "bytes": st.info(join(folder, name)).size}]
-    return Table(folder, df.schema.json(), files)
+    return Table(folder, struct.json(), files)
 
 
 def _file_batches(st: Storage, uri: str, columns: list[str] | None) -> Iterator[pa.RecordBatch]:

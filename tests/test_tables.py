@@ -67,3 +67,38 @@ def test_local_table_read_by_spark_scan_with_columns_and_rows(spark, tmp_path):
     assert "MapInArrow" in plan
     again = read_table(spark, st, globbed, ["id", "n"], ("reason", True))
     assert [tuple(r) for r in again.collect()] == [("b", 2)]
+
+
+def _doubled(batches):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for batch in batches:
+        kept = batch.filter(pc.greater(batch.column("n"), 1))  # some batches come out empty
+        yield pa.RecordBatch.from_arrays(
+            [kept.column("id"), pc.multiply(kept.column("n"), 2)], names=["id", "n2"]
+        )
+
+
+def test_write_through_a_function_is_mapinarrow_then_write(spark, tmp_path):
+    """``through`` runs the function in the writing task: the same table as writing
+    ``df.mapInArrow(fn)``, files and schema, and an output with no rows still has one."""
+    import pyarrow as pa
+
+    from curate.storage import Storage
+    from curate.tables import read_table, write_table
+
+    st = Storage()
+    df = spark.createDataFrame(
+        [("a", 1), ("b", 2), ("c", 3), ("d", 1)], "id string, n bigint"
+    ).repartition(3, "id")
+    schema = pa.schema([("id", pa.string()), ("n2", pa.int64())])
+    fused = write_table(df, st, str(tmp_path / "fused"), "zstd", True, (_doubled, schema))
+    chained = write_table(df.mapInArrow(_doubled, "id string, n2 bigint"), st,
+                          str(tmp_path / "chained"), "zstd", True)  # fmt: skip
+    assert fused.files == chained.files and fused.schema == chained.schema
+    rows = sorted(tuple(r) for r in read_table(spark, st, fused).collect())
+    assert rows == [("b", 4), ("c", 6)]
+    none = write_table(df.where("n > 5"), st, str(tmp_path / "none"), "zstd", True,
+                       (_doubled, schema))  # fmt: skip
+    assert [f["rows"] for f in none.files] == [0] and read_table(spark, st, none).count() == 0

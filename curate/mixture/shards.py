@@ -15,10 +15,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from curate.config import MixtureConfig, TokenizerConfig
 from curate.guard import guarded
 from curate.storage import Storage, join
+from curate.tables import Partitions
 from curate.tokenize import executor_tokenizer
 
 # Bytes of a shard row: text (zstd ~ 1/3) + token ids (int32, zstd ~ 1/2).
@@ -52,11 +54,13 @@ def _tokenize_partitions(cfg_json: str):
     return run
 
 
-def tokenize(docs: DataFrame, cfg: TokenizerConfig) -> DataFrame:
-    """``docs`` + n_tokens and the token ids (``tokens``)."""
-    schema = docs.schema.simpleString()[len("struct<") : -1]
-    ddl = f"{schema},n_tokens:int,tokens:array<int>,{ERROR}:string"
-    return docs.mapInArrow(_tokenize_partitions(cfg.model_dump_json()), ddl)
+def tokenize(docs: DataFrame, cfg: TokenizerConfig) -> tuple[Partitions, pa.Schema]:
+    """What adds n_tokens and the token ids (``tokens``) to ``docs``: the function for
+    ``Context.write``'s ``through``, and its output schema."""
+    # Every column nullable, as the shards' writer expects them.
+    schema = [f.with_nullable(True) for f in to_arrow_schema(docs.schema, timezone="UTC")]
+    added = [("n_tokens", pa.int32()), ("tokens", pa.list_(pa.int32())), (ERROR, pa.string())]
+    return _tokenize_partitions(cfg.model_dump_json()), pa.schema([*schema, *added])
 
 
 SHARD_SCHEMA = pa.schema(

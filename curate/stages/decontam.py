@@ -11,13 +11,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from curate.config import Config, DecontamConfig
 from curate.decontam.cache import benchmark_index
 from curate.decontam.index import NgramIndex
 from curate.decontam.match import batch_matches, cut, match_spans
-from curate.guard import error_examples, guarded
+from curate.guard import error_examples, guarded, with_error
 from curate.runner import Context, Result, Stage
 from curate.schema import read_kept
 from curate.stats import StageStats
@@ -72,8 +72,9 @@ def _apply_partitions(bc, cfg_json: str):
             reason = pc.if_else(pc.is_valid(error), pa.scalar(ERROR), out.column("filter_reason"))
             out = out.drop_columns(["apply_error"])
             out = out.set_column(out.schema.get_field_index(ERROR), ERROR, error)
-            yield out.set_column(out.schema.get_field_index("filter_reason"), "filter_reason",
+            out = out.set_column(out.schema.get_field_index("filter_reason"), "filter_reason",
                                  reason)  # fmt: skip
+            yield out.drop_columns(["hashes"])
 
     return run
 
@@ -138,10 +139,8 @@ class Decontam(Stage):
         bc = spark.sparkContext.broadcast(index)
 
         # The scan over every document runs once: its hits (few) are stored, then counted.
-        hits_df = docs.select("id", "text").mapInArrow(
-            _hits_partitions(bc), f"id string, hashes array<bigint>, {ERROR} string"
-        )
-        hits_table = ctx.write(hits_df, "hits")
+        scan = (_hits_partitions(bc), with_error(HITS_SCHEMA, ERROR))
+        hits_table = ctx.write(docs.select("id", "text"), "hits", through=scan)
         hits = ctx.read(hits_table)
         scan_errors = hits.where(F.col(ERROR).isNotNull()).select("id", ERROR)
         exploded = hits.where(F.col("hashes").isNotNull()).select(
@@ -160,17 +159,11 @@ class Decontam(Stage):
         )
 
         joined = docs.join(matches, "id", "left").join(scan_errors, "id", "left")
-        schema = StructType(
-            [
-                *joined.schema.fields,
-                StructField("contamination", ArrayType(StringType())),
-                StructField("contamination_items", ArrayType(StringType())),
-                StructField("filter_reason", StringType()),
-                StructField("duplicate_of", StringType()),
-            ]
-        )
+        # The output: the joined columns but the hashes, and the decisions.
+        schema = pa.schema([*to_arrow_schema(joined.schema, timezone="UTC"), *_ADDED])
+        schema = schema.remove(schema.get_field_index("hashes"))
         fn = _apply_partitions(bc, cfg.model_dump_json())
-        out = ctx.write(joined.mapInArrow(fn, schema).drop("hashes"), "documents")
+        out = ctx.write(joined, "documents", through=(fn, schema))
         # The counts and the report read the decisions alone, not the text.
         result = ctx.read(out, ["id", "filter_reason", "contamination_items", ERROR])
         bc.unpersist()

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from curate import storage
 from curate.config import Config, DedupConfig
@@ -70,7 +70,7 @@ def _keyed_kernel(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
 
 
 def _keyed_partitions(cfg: DedupConfig, bands: int, rows: int, schema: pa.Schema):
-    """Documents joined with their ``cut`` keys, cut and keyed (Spark's mapInArrow)."""
+    """Documents joined with their ``cut`` keys, cut and keyed (a mapInArrow function)."""
     key = _cut_and_key(cfg, bands, rows, schema)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -181,10 +181,8 @@ def _cut_keys(ctx: Context, table: Table, docs: DataFrame, cfg: DedupConfig) -> 
         kernel = _keyed_kernel(cfg, bands, rows, schema)
         tables["keyed"] = ctx.map(table, "keyed", kernel, with_error(schema, ERROR))
         return tables
-    keyed = docs.mapInArrow(
-        _keyed_partitions(cfg, bands, rows, schema), from_arrow_schema(with_error(schema, ERROR))
-    )
-    tables["keyed"] = ctx.write(keyed, "keyed")
+    keyed = (_keyed_partitions(cfg, bands, rows, schema), with_error(schema, ERROR))
+    tables["keyed"] = ctx.write(docs, "keyed", through=keyed)
     return tables
 
 

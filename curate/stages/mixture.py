@@ -52,7 +52,7 @@ class Mixture(Stage):
         extra = read_sources(ctx.spark, ctx.st, mix.sources)
         if extra is not None:
             docs = docs.unionByName(extra.withColumn("duplicate_count", F.lit(1)))
-        tokens = ctx.write(tokenize(docs, mix.tokenizer), "tokens")
+        tokens = ctx.write(docs, "tokens", through=tokenize(docs, mix.tokenizer))
         folder = ctx.published("shards")
         tokenized = ctx.read(tokens)
         failed = tokenized.where(F.col(ERROR).isNotNull())
