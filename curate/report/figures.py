@@ -15,6 +15,10 @@ KEPT, REMOVED, LINE = "#3b75af", "#c0504d", "#222222"
 # Figures are drawn at their size on a 1400 px wide page (two histograms a row) and link
 # to themselves, so a click shows them full size.
 DPI = 100
+# Every title at the top of its axes, where matplotlib would put it (no axis has its ticks
+# on top): given, matplotlib skips measuring the tick labels to place it (7 % of drawing
+# a report; the same pixels).
+TITLE_Y = 1.0
 
 
 def _save(fig: Figure, path: Path, fixed: bool = False) -> str:
@@ -49,7 +53,7 @@ def funnel(rows: list[dict[str, Any]], path: Path) -> str:
         for bar, v in zip(bars, values, strict=True):
             ax.annotate(f"{v:,}\n{100 * v / first:.0f}%", (bar.get_x() + bar.get_width() / 2, v),
                         ha="center", va="bottom", fontsize=9)  # fmt: skip
-        ax.set_title(f"{key} left after each stage", fontsize=11)
+        ax.set_title(f"{key} left after each stage", fontsize=11, y=TITLE_Y)
         ax.set_ylim(0, max([*values, 1]) * 1.25)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(axis="x", rotation=30, labelsize=9)
@@ -73,7 +77,9 @@ def removals(by_step: dict[str, dict[str, int]], path: Path) -> str:
     ax.set_xlabel("documents removed", fontsize=10)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(labelsize=9)
-    ax.set_title("Removals per rule (a document counts at its first failing rule)", fontsize=11)
+    ax.set_title(
+        "Removals per rule (a document counts at its first failing rule)", fontsize=11, y=TITLE_Y
+    )
     return _save(fig, path)
 
 
@@ -109,7 +115,7 @@ def histogram(name: str, h: dict[str, Any], path: Path, xlabel: str | None = Non
             ax.yaxis.set_minor_locator(NullLocator())
     if h.get("integer"):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(name, fontsize=11)
+    ax.set_title(name, fontsize=11, y=TITLE_Y)
     ax.set_xlabel(xlabel or h.get("signal", name), fontsize=10)
     ax.set_ylabel("documents (log)", fontsize=10)
     ax.tick_params(labelsize=9)
@@ -128,7 +134,7 @@ def bars(values: dict[str, float], path: Path, title: str, xlabel: str,
         ax.annotate(f" {values[n]:,}", (values[n], i), va="center", fontsize=9)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(labelsize=9)
-    ax.set_title(title, fontsize=11)
+    ax.set_title(title, fontsize=11, y=TITLE_Y)
     ax.set_xlabel(xlabel, fontsize=10)
     return _save(fig, path)
 
@@ -153,7 +159,7 @@ def perplexity(lang: str, p: dict[str, Any], path: Path) -> str:
                         va="top", ha="left",
                         bbox={"boxstyle": "round", "fc": "white", "alpha": 0.8})  # fmt: skip
     shares = ", ".join(f"{b} {n:,}" for b, n in sorted(p["buckets"].items()))
-    ax.set_title(f"perplexity ({lang}), documents per bucket: {shares}", fontsize=11)
+    ax.set_title(f"perplexity ({lang}), documents per bucket: {shares}", fontsize=11, y=TITLE_Y)
     ax.set_xlabel("log10 perplexity", fontsize=10)
     ax.set_ylabel("documents", fontsize=10)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -177,6 +183,6 @@ def mixture(domains: dict[str, dict[str, float]], path: Path) -> str:
                     bar.get_height()), ha="center", va="bottom", fontsize=9)  # fmt: skip
     ax.set_xticks(list(x), names)
     ax.set_ylabel("fraction")
-    ax.set_title("Mixture: natural share vs weight (epochs per domain)")
+    ax.set_title("Mixture: natural share vs weight (epochs per domain)", y=TITLE_Y)
     ax.legend(fontsize=8)
     return _save(fig, path)
