@@ -91,31 +91,16 @@ def _order(cfg: DedupConfig, columns: list[str]) -> list[Column]:
     return [*out, F.col("id").asc()]
 
 
-def _url_and_exact(base: DataFrame, cfg: DedupConfig, order: list[Column]) -> DataFrame:
-    """``base`` with ``reason`` and ``duplicate_of`` set on this run's URL duplicates (the
-    latest fetch of a URL kept), then, among the others, its exact duplicates (the first
-    by ``order`` kept); null on the rest. One query: each step's survivors go straight to
-    the next, where a checkpoint of each step's removals and an anti-join took three."""
-    out = base.withColumn("reason", F.lit(None).cast("string")).withColumn(
-        "duplicate_of", F.lit(None).cast("string")
+def _duplicates_by(base: DataFrame, key: str, order: list[Column], reason: str) -> DataFrame:
+    """(id, reason, duplicate_of) for every document but the first of its key group."""
+    w = Window.partitionBy(key).orderBy(*order)
+    ranked = base.where(F.col(key).isNotNull()).select(
+        "id", "is_reference", F.row_number().over(w).alias("rank"),
+        F.first("id").over(w).alias("duplicate_of"),
+    )  # fmt: skip
+    return ranked.where((F.col("rank") > 1) & ~F.col("is_reference")).select(
+        "id", F.lit(reason).alias("reason"), "duplicate_of"
     )
-    steps = [(cfg.url, "url_key", _url_order(), "url_duplicate"),
-             (cfg.exact, "content_hash", order, "exact_duplicate")]  # fmt: skip
-    for enabled, key, step_order, reason in steps:
-        if not enabled:
-            continue
-        decided, live = out.where(F.col("reason").isNotNull()), out.where(F.col("reason").isNull())
-        w = Window.partitionBy(key).orderBy(*step_order)
-        # A document without the key is nobody's duplicate (and kept out of the window).
-        ranked = live.where(F.col(key).isNotNull()).withColumns(
-            {"_rank": F.row_number().over(w), "_first": F.first("id").over(w)}
-        )
-        dup = (F.col("_rank") > 1) & ~F.col("is_reference")
-        ranked = ranked.withColumns(
-            {"reason": F.when(dup, F.lit(reason)), "duplicate_of": F.when(dup, F.col("_first"))}
-        ).drop("_rank", "_first")
-        out = decided.unionByName(live.where(F.col(key).isNull())).unionByName(ranked)
-    return out
 
 
 def _candidate_pairs(base: DataFrame, max_bucket: int) -> DataFrame:
@@ -256,11 +241,17 @@ class Dedup(Stage):
             base = base.unionByName(reference, allowMissingColumns=True)
         order = _order(cfg, base.columns)
 
-        if cfg.url or cfg.exact:
-            decided = _url_and_exact(base, cfg, order).localCheckpoint()
-            found = decided.where(F.col("reason").isNotNull())
-            removed = removed.unionByName(found.select("id", "reason", "duplicate_of"))
-            base = decided.where(F.col("reason").isNull()).drop("reason", "duplicate_of")
+        steps = [
+            ("url", lambda b: _duplicates_by(b, "url_key", _url_order(), "url_duplicate")),
+            ("exact", lambda b: _duplicates_by(b, "content_hash", order, "exact_duplicate")),
+        ]
+        for name, step in steps:
+            if getattr(cfg, name):
+                found = step(base).localCheckpoint()
+                removed = removed.unionByName(found)
+                # Drop this run's removed rows; an earlier run's row with the same id stays.
+                gone = found.select("id", F.lit(False).alias("is_reference"))
+                base = base.join(gone, ["id", "is_reference"], "left_anti")
         if cfg.near:
             found, histogram = _near_duplicates(base, cfg, order)
             report["clusters"] = {"count": sum(histogram.values()), "sizes": histogram}
