@@ -17,6 +17,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -25,7 +26,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 FOLDER = Path("~/.cache/curate/tokenizer").expanduser()
-_EXPRESSIONS = ("prefix_search", "suffix_search", "infix_finditer", "url_match")
+# Each expression of spaCy's tokenizer, and the method of its compiled pattern it is.
+EXPRESSIONS = {"prefix_search": "search", "suffix_search": "search",
+               "infix_finditer": "finditer", "url_match": "match"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def from_spacy() -> dict[str, Any]:
 
     tok = English().tokenizer
     expressions = {}
-    for name in _EXPRESSIONS:
+    for name in EXPRESSIONS:
         pattern = getattr(tok, name).__self__
         expressions[name] = {"pattern": pattern.pattern, "flags": pattern.flags}
     special = {k: [t[ORTH] for t in v] for k, v in tok.rules.items()}
@@ -54,11 +57,9 @@ def from_spacy() -> dict[str, Any]:
 
 def compiled(data: dict[str, Any]) -> Rules:
     exprs = data["expressions"]
-    methods = {"prefix_search": "search", "suffix_search": "search",
-               "infix_finditer": "finditer", "url_match": "match"}  # fmt: skip
     found = {
         name: getattr(re.compile(exprs[name]["pattern"], exprs[name]["flags"]), method)
-        for name, method in methods.items()
+        for name, method in EXPRESSIONS.items()
     }
     special = {k: tuple(v) for k, v in data["special"].items()}
     return Rules(**found, special=special)
@@ -80,12 +81,15 @@ def load(folder: Path = FOLDER) -> Rules:
     except (OSError, ValueError, KeyError, TypeError, re.error) as exc:
         log.warning("tokenizer rules %s: unreadable (%s); rebuilding them", path, exc)
     data = from_spacy()
+    # Workers may write at once: each writes its own file, then renames it in place (as
+    # curate.storage's open_output does; filters/ does not depend on curate).
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        # Workers may write at once: each writes its own file, then renames it in place.
-        part = path.with_name(f"{path.name}.{os.getpid()}.part")
         part.write_text(json.dumps(data), "utf-8")
         os.replace(part, path)
     except OSError as exc:
         log.warning("tokenizer rules %s: not written (%s)", path, exc)
+        with suppress(OSError):  # nothing written, or no folder to write in
+            part.unlink()
     return compiled(data)

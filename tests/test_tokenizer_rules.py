@@ -6,14 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from filters.tokenizer_rules import cache_path, compiled, from_spacy, load
+from filters.tokenizer_rules import EXPRESSIONS, cache_path, compiled, from_spacy, load
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _data(rules) -> tuple:
-    exprs = [getattr(rules, n).__self__ for n in ("prefix_search", "suffix_search",
-                                                  "infix_finditer", "url_match")]  # fmt: skip
+    exprs = [getattr(rules, name).__self__ for name in EXPRESSIONS]
     return [(p.pattern, p.flags) for p in exprs], rules.special
 
 
