@@ -63,8 +63,10 @@ class C4Quality:
         for raw in text.splitlines():
             total += 1
             line = raw.strip()
-            n_words = len(line.split())
-            if any(len(w) > self.max_word_length for w in line.split()):
+            split = line.split()
+            n_words = len(split)
+            # No word of a line can be longer than the line.
+            if len(line) > self.max_word_length and max(map(len, split)) > self.max_word_length:
                 continue
             if self.remove_citations:
                 line = _CITATION.sub("", line)

@@ -176,17 +176,47 @@ def ends_sentence(line: str) -> bool:
     return bool(_TERMINAL.search(line))
 
 
+def _sentence_step(state: int, token: str) -> tuple[int, int]:
+    """spaCy's sentencizer on one token: (sentences it starts, the next state). States:
+    0 before a line's first token, 1 inside a sentence, 2 after a token that is one
+    sentence-terminal character (the next token that is not punctuation starts one)."""
+    terminal = len(token) == 1 and bool(_TERMINAL_TOKEN.match(token))
+    starts = state == 0 or (state == 2 and not terminal and not _ALL_PUNCT.match(token))
+    return int(starts), 2 if terminal else 1 if starts else state
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_sentences(chunk: str) -> tuple[tuple[int, int], ...]:
+    """A whitespace chunk's tokens run through ``_sentence_step`` from each state: the
+    count only needs this per distinct chunk, not the chunk's tokens again."""
+    out = []
+    for state in range(3):
+        n = 0
+        for token in _split_chunk(chunk):
+            started, state = _sentence_step(state, token)
+            n += started
+        out.append((n, state))
+    return tuple(out)
+
+
 def count_sentences(line: str, language: str | None = None) -> int:
-    """Sentences as spaCy's sentencizer finds them: a token that is one sentence-terminal
-    character ends a sentence, and the next token that is not punctuation starts one."""
-    n, seen_end = 0, False
-    for i, token in enumerate(words(line, language)):
-        terminal = len(token) == 1 and bool(_TERMINAL_TOKEN.match(token))
-        if i == 0 or (seen_end and not terminal and not _ALL_PUNCT.match(token)):
-            n += 1
-            seen_end = False
-        if terminal:
-            seen_end = True
+    """Sentences as spaCy's sentencizer finds them in ``words(line, language)``: a token
+    that is one sentence-terminal character ends a sentence, and the next token that is
+    not punctuation starts one."""
+    n, state = 0, 0
+    if language in NO_SPACE_LANGUAGES:  # its words are split further than its chunks
+        for token in words(line, language):
+            started, state = _sentence_step(state, token)
+            n += started
+        return n
+    special = _rules().special
+    for chunk in line.split():
+        if chunk.isalpha() and chunk not in special:  # one word token, as in words()
+            n += state != 1
+            state = 1
+        else:
+            started, state = _chunk_sentences(chunk)[state]
+            n += started
     return n
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from filters import text
 from filters.c4 import C4Quality
 from filters.fineweb import FineWebQuality
 from filters.gopher_quality import GopherQuality
@@ -171,6 +172,23 @@ def test_cjk_is_judged_by_characters_not_spaces():
     assert ends_sentence("方便学生们学习。") and not ends_sentence("方便学生们学习")
     assert count_sentences("第一句。第二句！第三句", "zh") == 3
     assert count_sentences("Mail me at a@b.org. Or not! Fine... e.g. this", "en") == 3
+
+
+def test_sentence_count_per_chunk_equals_the_count_over_tokens():
+    """count_sentences runs each whitespace chunk's tokens from each state once; the
+    result must be spaCy's sentencizer over the line's tokens."""
+    lines = [
+        "", "   ", "Hi", ".", "...", "!!", "? Yes", "a. b", "a.b. c", "(See Fig. 2.) Then",
+        "Dr. Smith arrived. He left!", "\"Done.\" Next", "Wait... what?! Ok.", "e.g. this",
+        "don't stop. Go", "U.S. policy. It", "x ; . y", "end.) (start", "1. 2. 3.", "« Oui. » Non",
+    ]  # fmt: skip
+    for line in lines:
+        n, state = 0, 0
+        for token in words(line, "en"):
+            started, state = text._sentence_step(state, token)
+            n += started
+        assert count_sentences(line, "en") == n, line
+    assert count_sentences("Dr. Smith arrived. He left!", "en") == 2
 
 
 def test_non_english_is_not_judged_by_english_stop_words():
