@@ -6,10 +6,11 @@ Part 1, the peer in the same run: datatrove's FineWeb recipe (bench/fineweb_peer
 curate's full default pipeline (language ID, every filter signal, KenLM on English, line +
 URL + exact + MinHash dedup, PII, decontamination against every shared benchmark, tokens,
 shards, manifest, report), taking turns over ``--rounds`` rounds (the order reversed each
-round) so the machine's drift cancels; each side's best round is compared. Records/s per
-core end to end (input WARC records / wall seconds / 2), per stage, documents kept (and
-those only one side keeps, matched by URL, by where the other dropped them) and peak
-resident memory.
+round) so the machine's drift cancels; each side's best round is compared. Each curate
+run is a process of its own, as a spark-submit is (Spark started before its clock).
+Records/s per core end to end (input WARC records / wall seconds / 2), per stage,
+documents kept (and those only one side keeps, matched by URL, by where the other dropped
+them) and peak resident memory.
 
 Part 2, where the time goes: the full pipeline's stages (and stats, report and manifest
 after them) against extraction's own time; Part 3 prints the same at every scale.
@@ -28,6 +29,9 @@ largest task's Parquet input, shuffle read and peak execution memory.
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -38,7 +42,6 @@ from decontam import BENCHMARKS
 from docs_crawl import FOLDER, SHARED
 from fineweb_peer import fineweb_settings, place_lid_model, run_datatrove
 from kept_diff import report as kept_diff
-from pyspark.sql import SparkSession
 from replicate import replicate
 from spark_events import conf as event_log_conf
 from spark_events import largest_task
@@ -154,15 +157,32 @@ class LoopbackS3:
 
 
 def timed_curate(cfg: Config) -> dict:
-    build_session(cfg.spark)  # started before the clock
+    """One curate run in a process of its own, as each spark-submit is: a fresh JVM and
+    fresh Python workers, no model, JIT or cache state left by an earlier run in the
+    bench (datatrove's executor starts its workers afresh too); Spark is started before
+    the clock."""
+    with tempfile.TemporaryDirectory() as name:
+        cfg_path, out_path = Path(name, "config.json"), Path(name, "result.json")
+        cfg_path.write_text(cfg.model_dump_json())
+        subprocess.run([sys.executable, __file__, "--one-run", str(cfg_path), str(out_path)],
+                       check=True)  # fmt: skip
+        return json.loads(out_path.read_text())
+
+
+def one_run(cfg_path: Path, out_path: Path) -> None:
+    """The child of ``timed_curate``: its result as JSON in ``out_path``."""
+    cfg = Config.model_validate_json(cfg_path.read_text())
+    spark = build_session(cfg.spark)  # started before the clock
     with PeakMemory() as memory:
         start_ms = time.time() * 1000
         t0 = time.perf_counter()
-        stats = run(cfg)
+        stats = run(cfg, spark)
         wall = time.perf_counter() - t0
-    return {"wall": wall, "stats": stats, "memory": memory.peak,
-            "documents": stats["documents"]["rows"],
-            "window_ms": (start_ms, time.time() * 1000)}  # fmt: skip
+    spark.stop()  # closes the event log, which Part 3 reads next
+    result = {"wall": wall, "stats": stats, "memory": memory.peak,
+              "documents": stats["documents"]["rows"],
+              "window_ms": (start_ms, time.time() * 1000)}  # fmt: skip
+    out_path.write_text(json.dumps(result))
 
 
 def timed_datatrove(files: list[Path], work: Path) -> dict:
@@ -255,7 +275,6 @@ def part3(files: list[Path], tmp: Path, model: Path, scales: list[int]) -> None:
             f"{result['wall'] / k:>10.1f}"
             + "".join(f"{v / MIB:>26,.0f}" for v in result["memory"].values()),
         )
-        time.sleep(2)  # the event log's last lines reach the file
         task = largest_task(Path(EVENTS["spark.eventLog.dir"]), *result["window_ms"])
         seconds, outside = stage_seconds(result)
         ratio = outside / seconds["extract"]
@@ -295,18 +314,20 @@ def main() -> int:
     parser.add_argument("--only-scale", type=int, choices=[1, 4, 16, 64],
                         help="one point of part 3 alone (a long one: 16x, 64x)")  # fmt: skip
     parser.add_argument("--s3", action="store_true", help="also local vs S3 on loopback")
+    parser.add_argument(
+        "--one-run", nargs=2, type=Path, metavar=("CONFIG", "RESULT"), help=argparse.SUPPRESS
+    )  # timed_curate's child process
     args = parser.parse_args()
+    if args.one_run:
+        one_run(*args.one_run)
+        return 0
     wikitext = SHARED / "reference-text" / "wikitext2.valid.txt"
     if not FOLDER.is_dir() or not wikitext.exists():
         print(f"skipped: {FOLDER} or {wikitext} not present")
         return 0
     files = sorted(FOLDER.glob("*.warc.gz"))[: args.files]
     with tempfile.TemporaryDirectory() as name:
-        try:
-            parts(args, files, wikitext, Path(name))
-        finally:  # Spark closes its event log (in the folder) when it stops
-            if (spark := SparkSession.getActiveSession()) is not None:
-                spark.stop()
+        parts(args, files, wikitext, Path(name))
     return 0
 
 
