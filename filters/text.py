@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache, lru_cache
 
 import regex
@@ -185,30 +186,30 @@ def _sentence_step(state: int, token: str) -> tuple[int, int]:
     return int(starts), 2 if terminal else 1 if starts else state
 
 
+def sentences_over(tokens: Iterable[str], state: int = 0) -> tuple[int, int]:
+    """``_sentence_step`` over ``tokens`` from ``state``: (sentences started, last state)."""
+    n = 0
+    for token in tokens:
+        started, state = _sentence_step(state, token)
+        n += started
+    return n, state
+
+
 @lru_cache(maxsize=1 << 16)
 def _chunk_sentences(chunk: str) -> tuple[tuple[int, int], ...]:
     """A whitespace chunk's tokens run through ``_sentence_step`` from each state: the
     count only needs this per distinct chunk, not the chunk's tokens again."""
-    out = []
-    for state in range(3):
-        n = 0
-        for token in _split_chunk(chunk):
-            started, state = _sentence_step(state, token)
-            n += started
-        out.append((n, state))
-    return tuple(out)
+    tokens = _split_chunk(chunk)
+    return tuple(sentences_over(tokens, state) for state in range(3))
 
 
 def count_sentences(line: str, language: str | None = None) -> int:
     """Sentences as spaCy's sentencizer finds them in ``words(line, language)``: a token
     that is one sentence-terminal character ends a sentence, and the next token that is
     not punctuation starts one."""
-    n, state = 0, 0
     if language in NO_SPACE_LANGUAGES:  # its words are split further than its chunks
-        for token in words(line, language):
-            started, state = _sentence_step(state, token)
-            n += started
-        return n
+        return sentences_over(words(line, language))[0]
+    n, state = 0, 0
     special = _rules().special
     for chunk in line.split():
         if chunk.isalpha() and chunk not in special:  # one word token, as in words()
