@@ -215,6 +215,20 @@ def test_offline_no_connection_attempted(tmp_path):
     assert "publicsuffix" not in done.stderr
 
 
+def test_pii_workers_do_not_import_torch():
+    """torch (the loader's extra) costs each Python worker ~1 s when spaCy's thinc pulls it
+    in; presidio never uses it. It stays importable afterwards."""
+    pytest.importorskip("torch")
+    script = (
+        "import sys; import curate.pii.scrub; print('torch' in sys.modules); "
+        "import torch; print(torch.tensor([1]).sum().item())"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "1"]
+
+
 def test_demo_pii_pages_scrubbed(demo_run, demo_truth):
     stats, out = demo_run
     docs = pq.read_table(out / "documents").to_pylist()
