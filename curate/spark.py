@@ -11,9 +11,11 @@ from curate.config import SparkConfig
 
 # In local mode one JVM is driver and executors, and its C2 compiler spent 37 of a 106 s
 # run's CPU seconds (2 cores) compiling code that Python workers do the work around; the
-# client compiler alone was 5-10 % faster at 1x and no slower at 4x and 16x (README,
-# Whole pipeline). A user's spark.driver.extraJavaOptions in `spark.conf` replaces it.
-LOCAL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
+# client compiler alone was faster at 1x (5-10 %) and 16x (4 %), as fast at 4x (README,
+# Whole pipeline). C1 alone gets a 48 MB code cache, which a 64x run filled (the JVM then
+# stops compiling): keep the 240 MB that tiered compilation has. A user's
+# spark.driver.extraJavaOptions in `spark.conf` replaces both.
+LOCAL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
 
 
 def launched_by_spark_submit() -> bool:
