@@ -11,7 +11,7 @@ from pyspark.sql.pandas.types import to_arrow_schema
 
 from curate.config import DEFAULT_PII_TAGS, Config, PiiConfig
 from curate.guard import error_examples, guarded
-from curate.pii import PII_COUNTS_TYPE
+from curate.pii import PII_COUNTS_TYPE, import_presidio_without_torch
 from curate.runner import Context, Result, Stage
 from curate.schema import REMOVAL_COLUMNS, kept_rows
 from curate.stats import StageStats
@@ -32,6 +32,7 @@ def _scrub_kernel(cfg_json: str, schema: pa.Schema):
     raised) and duplicate_of."""
 
     def make() -> Kernel:
+        import_presidio_without_torch()
         from curate.pii.scrub import PiiScrubber, scrub_batch
 
         if cfg_json not in _SCRUBBERS:
