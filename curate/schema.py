@@ -54,14 +54,15 @@ def output_columns(cfg: Config) -> list[str]:
 REMOVAL_COLUMNS = ["filter_reason", "duplicate_of"]
 
 
-def read_kept(ctx: Context, table: Table) -> DataFrame:
+def read_kept(ctx: Context, table: Table, columns: list[str] | None = None) -> DataFrame:
     """A stage's documents that go on to the next stage (``filter_reason`` null), with
-    every column the stage wrote but the removal columns."""
+    ``columns`` (default: every column the stage wrote but the removal columns)."""
     names = table.struct.fieldNames()
     if "filter_reason" not in names:
-        return ctx.read(table)
+        return ctx.read(table, columns)
     # The removed rows are dropped by the reader: their text never reaches Spark.
-    return ctx.read(table, [c for c in names if c not in REMOVAL_COLUMNS], ("filter_reason", True))
+    columns = columns or [c for c in names if c not in REMOVAL_COLUMNS]
+    return ctx.read(table, columns, ("filter_reason", True))
 
 
 def kept_rows(batch: pa.RecordBatch, reason: str, columns: list[str]) -> pa.RecordBatch:
@@ -81,12 +82,14 @@ def removing_tables(ctx: Context) -> dict[str, Table]:
     return out
 
 
-def read_removed(ctx: Context, table: Table) -> DataFrame | None:
-    """A stage's removed documents (``filter_reason`` set), or None if it removes none."""
+def read_removed(ctx: Context, table: Table, columns: list[str] | None = None) -> DataFrame | None:
+    """A stage's removed documents (``filter_reason`` set), with ``columns`` (default:
+    every column, ``duplicate_of`` added if the stage has none), or None if it removes
+    none."""
     if "filter_reason" not in table.struct.fieldNames():
         return None
-    df = ctx.read(table, rows=("filter_reason", False))  # the kept rows' text stays unread
-    if "duplicate_of" not in df.columns:
+    df = ctx.read(table, columns, ("filter_reason", False))  # the kept rows' text stays unread
+    if columns is None and "duplicate_of" not in df.columns:
         df = df.withColumn("duplicate_of", F.lit(None).cast("string"))
     return df
 

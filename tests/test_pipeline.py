@@ -1,14 +1,17 @@
 """The Spark job end to end: demo crawl, edge files, accounting, determinism, atomicity."""
 
 import json
+import math
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from curate.config import Config
 from curate.pipeline import run
 from curate.schema import output_columns
+from curate.stages.publish import _COMPRESSED_FRACTION
 from curate.stats import AccountingError, StageStats, check_accounting
 from tests.conftest import ROOT, demo_config, make_config, shared_path, stage_context
 
@@ -103,6 +106,20 @@ def test_removed_records_keep_reason_and_metadata(demo_run, spark):
     bad = stage.where("reason = 'malformed_record'").collect()
     assert len(bad) == 1 and "demo-crawl-00003.warc.gz" in bad[0]["error"]
     assert stage.where("reason is not null and text is not null").count() == 0
+
+
+def test_published_files_sized_by_the_text_they_hold(demo_run):
+    """documents/ and removed/ each have the files their own rows' text asks for
+    (configs/demo.yaml: 0.05 MB each): publish sizes a table by exactly the rows it
+    writes."""
+    _, out = demo_run
+    files = {}
+    for name in ("documents", "removed"):
+        texts = pq.read_table(out / name, columns=["text"]).column("text")
+        text_bytes = pc.sum(pc.binary_length(texts)).as_py()
+        files[name] = len(list((out / name).glob("*.parquet")))
+        assert files[name] == math.ceil(text_bytes * _COMPRESSED_FRACTION / (0.05 * 2**20))
+    assert files["documents"] > 1
 
 
 def test_edge_and_cc_files_accounted(spark, tmp_path):
