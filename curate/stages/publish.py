@@ -43,9 +43,9 @@ def _by_id(df: DataFrame, n: int) -> DataFrame:
 
 def _write_documents(ctx: Context, docs: DataFrame, texts: DataFrame, name: str) -> Table:
     """``docs`` as the published table ``name``, its files sized by ``texts`` (the same
-    rows' text alone). Reading the text twice beats holding the rows between the two
-    passes: a local checkpoint kept each read group decoded (about 2.5 times its Parquet)
-    in executor storage, spilled to disk as the input grew."""
+    rows' text alone). Reading the text twice costs less than holding the rows between
+    the two passes: a local checkpoint kept each read group's rows decoded in executor
+    storage, about 2.5 times their Parquet (publish 55.6 s against 40.7 s at 64×)."""
     table = ctx.write(_by_id(docs, _n_files(texts, ctx.cfg)), name, published=True)
     ctx.st.write_bytes(join(table.folder, "_SUCCESS"), b"")
     return table
@@ -77,17 +77,17 @@ class Publish(Stage):
             tables["signatures"] = ctx.write(signatures, "signatures", published=True)
             ctx.st.write_json(join(ctx.out, SCHEME_FILE), key_scheme(ctx.cfg.dedup))
         if ctx.cfg.quality.keep_removed:
-            parts, texts = [], []
+            parts, part_texts = [], []
             for source in removing_tables(ctx).values():
                 rows = read_removed(ctx, source)
                 if rows is not None:
                     parts.append(with_late_columns(rows).select(
                         *output_columns(ctx.cfg), *REMOVAL_COLUMNS))  # fmt: skip
-                    texts.append(read_removed(ctx, source, ["text"]))
+                    part_texts.append(read_removed(ctx, source, ["text"]))
             if parts:
                 tables["removed"] = _write_documents(
                     ctx, reduce(DataFrame.unionByName, parts),
-                    reduce(DataFrame.unionByName, texts), "removed")  # fmt: skip
+                    reduce(DataFrame.unionByName, part_texts), "removed")  # fmt: skip
         n_docs = tables["documents"].rows
         stats = StageStats(self.name, ctx.n_in, n_docs)
         check_accounting([r.stats for r in ctx.results.values() if r.stats] + [stats], n_docs)
