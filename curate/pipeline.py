@@ -8,6 +8,7 @@ section in ``curate.config`` (README, "Adding a stage").
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from pyspark.sql import SparkSession
@@ -22,7 +23,7 @@ from curate.lists import check_lists
 from curate.mixture.manifest import write_manifest
 from curate.perplexity.model import check_models
 from curate.quality import annotate_params, thresholds
-from curate.report.run_report import write_report
+from curate.report.run_report import Report
 from curate.runner import Context, Stage, StageRunner, load_results, resolve_stage
 from curate.spark import build_session
 from curate.stages.annotate import Annotate
@@ -72,11 +73,19 @@ def check(cfg: Config, st: Storage, source: str, from_stage: str | None) -> list
     return paths
 
 
-def _run_stages(runner: StageRunner, stages: list[Stage], table: Table | None) -> None:
+def _run_stages(
+    runner: StageRunner, stages: list[Stage], table: Table | None, report: Report | None
+) -> None:
     """Each enabled stage in turn, given the document table of the one before."""
     for stage in stages:
         if stage.enabled(runner.ctx.cfg):
             table = runner.run(stage, table).tables.get("documents", table)
+            if report is not None:
+                report.after(stage)
+
+
+def _report(ctx: Context) -> Report | nullcontext[None]:
+    return Report(ctx) if ctx.cfg.output.report else nullcontext()
 
 
 def run(
@@ -93,8 +102,9 @@ def run(
     spark = spark or build_session(cfg.spark)
     ctx = Context(spark, cfg, st, storage.absolute(cfg.output.dir), paths)
     runner = StageRunner(ctx, STAGE_NAMES, from_stage)
-    _run_stages(runner, STAGES, None)
-    return _finish(runner, {"files": len(paths), "first": paths[:3]}, started)
+    with _report(ctx) as report:
+        _run_stages(runner, STAGES, None, report)
+        return _finish(runner, report, {"files": len(paths), "first": paths[:3]}, started)
 
 
 def check_signals(cfg: Config, st: Storage, signals: str) -> dict[str, Any]:
@@ -132,11 +142,14 @@ def refilter(cfg: Config, signals_dir: str, spark: SparkSession | None = None) -
     ctx.n_in = earlier["annotate"].stats.n_out
     runner = StageRunner(ctx, STAGE_NAMES, "filter", earlier["annotate"].key)
     runner.seconds = {name: r.seconds for name, r in earlier.items()}
-    _run_stages(runner, STAGES[2:], earlier["annotate"].tables["documents"])
-    return _finish(runner, inputs, started)
+    with _report(ctx) as report:
+        _run_stages(runner, STAGES[2:], earlier["annotate"].tables["documents"], report)
+        return _finish(runner, report, inputs, started)
 
 
-def _finish(runner: StageRunner, inputs: dict[str, Any], started: float) -> dict[str, Any]:
+def _finish(
+    runner: StageRunner, report: Report | None, inputs: dict[str, Any], started: float
+) -> dict[str, Any]:
     """stats.json, the report, then the manifest (when the mixture ran): the last file."""
     ctx, st = runner.ctx, runner.ctx.st
     cfg, out = ctx.cfg, ctx.out
@@ -158,7 +171,7 @@ def _finish(runner: StageRunner, inputs: dict[str, Any], started: float) -> dict
             "rows": documents.rows,
             "files": len(documents.files),
         },
-        "report": join(out, "report", "index.html") if cfg.output.report else None,
+        "report": join(out, "report", "index.html") if report is not None else None,
         "thresholds": thresholds(cfg),
         **{name: r.report for name, r in ctx.results.items() if r.report},
         "run": {"stages_run": runner.ran, "stages_reused": runner.reused},
@@ -168,8 +181,8 @@ def _finish(runner: StageRunner, inputs: dict[str, Any], started: float) -> dict
     st.write_json(join(out, "stats.json"), stats)
     mixture = ctx.results.get("mixture")
     manifest = run_manifest(cfg, stats, mixture.data["domains"]) if mixture else None
-    if cfg.output.report:
-        write_report(ctx, stats, manifest, runner.upstream)
+    if report is not None:
+        report.finish(stats, manifest, runner.upstream)
     if manifest is not None:
         write_manifest(join(out, "manifest.json"), manifest, st)
     return stats

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import threading
 from html.parser import HTMLParser
 
 import pyarrow.parquet as pq
 import pytest
 
+from curate import pipeline
 from curate.config import Config, TokenizerConfig
+from curate.errors import StageError
 from curate.quality import rules
+from curate.report.data import FILTER_PART
+from curate.report.run_report import JOB_GROUP
+from curate.runner import Stage
 from curate.tokenize import load_tokenizer
+from tests.conftest import demo_config
 
 
 class _Images(HTMLParser):
@@ -152,3 +160,66 @@ def test_report_screenshot_in_chromium(demo_run, tmp_path):
         assert colours is not None and len(colours) > 200
         assert any(abs(r - 0xC0) < 8 and abs(g - 0x50) < 8 and abs(b - 0x4D) < 8
                    for _, (r, g, b) in colours)  # fmt: skip
+
+
+def _new_jobs(spark, group: str, seen: set[int]) -> list[int]:
+    return sorted(set(spark.sparkContext.statusTracker().getJobIdsForGroup(group)) - seen)
+
+
+def test_report_filter_part_drawn_during_later_stages_and_reused(spark, demo_crawl, demo_run,
+                                                               tmp_path):  # fmt: skip
+    """The report's part that comes from the filter stage alone is collected while the
+    later stages run (its Spark jobs interleave theirs), and a rerun that changes only
+    later stages reuses it from data.json (no job of its own) and the funnel anew."""
+    out = tmp_path / "out"
+    shutil.copytree(demo_run[1], out)
+    (out / "report" / "data.json").unlink()
+    tracker = spark.sparkContext.statusTracker()
+    later = [f"curate-{s}" for s in ("pii", "decontam", "publish", "mixture")]
+    seen = {g: set(tracker.getJobIdsForGroup(g)) for g in (JOB_GROUP, *later)}
+    stats = pipeline.run(demo_config(demo_crawl, out, ["pii.replace.EMAIL_ADDRESS=<MAIL>"]), spark)
+    assert stats["run"]["stages_run"] == ["pii", "decontam", "publish", "mixture"]
+    report_jobs = _new_jobs(spark, JOB_GROUP, seen[JOB_GROUP])
+    later_jobs = [j for g in later for j in _new_jobs(spark, g, seen[g])]
+    assert any(report_jobs[0] < j < report_jobs[-1] for j in later_jobs)
+    first = json.loads((out / "report" / "data.json").read_text())
+    demo = json.loads((demo_run[1] / "report" / "data.json").read_text())
+    assert first["filter_key"] == demo["filter_key"] and first["key"] != demo["key"]
+    assert {k: first["data"][k] for k in FILTER_PART} == {k: demo["data"][k] for k in FILTER_PART}
+
+    seen = set(tracker.getJobIdsForGroup(JOB_GROUP))
+    cfg = demo_config(demo_crawl, out, ["pii.replace.EMAIL_ADDRESS=<E-MAIL>"])
+    assert pipeline.run(cfg, spark)["run"]["stages_run"] == stats["run"]["stages_run"]
+    assert _new_jobs(spark, JOB_GROUP, seen) == []
+    second = json.loads((out / "report" / "data.json").read_text())
+    assert second["key"] != first["key"]
+    for key in (*FILTER_PART, "funnel"):  # a replacement string removes nothing
+        assert second["data"][key] == first["data"][key], key
+    page = _Images()
+    page.feed((out / "report" / "index.html").read_text())
+    assert all((out / "report" / src).is_file() for src in page.images)
+    assert sum(src.startswith("signal-") for src in page.images) == len(first["data"]["signals"])
+
+
+def test_a_failed_stage_stops_the_reports_jobs(spark, demo_crawl, demo_run, tmp_path,
+                                              monkeypatch):  # fmt: skip
+    """A stage failing while the report's filter part runs: the run raises the stage's
+    error, and neither the report's thread nor any of its Spark jobs outlives it."""
+
+    class Fails(Stage):
+        name = "fails"
+        sections = ("dedup",)
+
+        def run(self, ctx, table):
+            raise OSError("disk gone")
+
+    at = pipeline.STAGE_NAMES.index("filter") + 1
+    stages = [*pipeline.STAGES[:at], Fails(), *pipeline.STAGES[at:]]
+    monkeypatch.setattr(pipeline, "STAGES", stages)
+    monkeypatch.setattr(pipeline, "STAGE_NAMES", [s.name for s in stages])
+    with pytest.raises(StageError, match=r"stage fails failed: .*disk gone"):
+        pipeline.refilter(demo_config(demo_crawl, tmp_path), demo_run[1], spark=spark)
+    assert not [t for t in threading.enumerate() if t.name == JOB_GROUP]
+    tracker = spark.sparkContext.statusTracker()
+    jobs = [tracker.getJobInfo(j) for j in tracker.getJobIdsForGroup(JOB_GROUP)]
+    assert not [j for j in jobs if j is not None and j.status == "RUNNING"]

@@ -20,6 +20,9 @@ BINS = 40
 TOP_LANGUAGES = 15
 SAMPLES_PER_RULE = 3
 SAMPLE_CHARS = 300
+# What the report shows from the filter stage alone (collect_filter's keys).
+FILTER_PART = ("signals", "samples", "languages", "removed_by_language", "perplexity",
+               "buckets", "tokens")  # fmt: skip
 
 
 def _histograms(
@@ -151,15 +154,22 @@ def _signals(
     return signals, perplexity
 
 
-def _funnel(ctx: Context, stats: dict[str, Any], tokens: DataFrame) -> list[dict[str, Any]]:
+def _tokens(signals: DataFrame) -> dict[str, Any]:
+    """The tokens (annotate's n_tokens, of the text as extracted) of the filter stage's
+    documents: in all, and per reason of those it removed."""
+    rows = signals.groupBy("filter_reason").agg(F.sum("n_tokens").alias("t")).collect()
+    removed = {r["filter_reason"]: r["t"] or 0 for r in rows if r["filter_reason"] is not None}
+    return {"total": sum(r["t"] or 0 for r in rows), "removed": removed}
+
+
+def _funnel(ctx: Context, stats: dict[str, Any], tokens: dict[str, Any]) -> list[dict[str, Any]]:
     """Documents and tokens (of the text as extracted) left after each funnel step;
-    ``tokens``: id, filter_reason and n_tokens (annotate's) of the filter stage's documents."""
+    ``tokens``: ``_tokens``' of the filter stage's documents."""
     step_of = {r: step["name"] for step in stats["funnel"] for r in step["removed"]}
     removed_tokens: dict[str, int] = {}
-    for r in tokens.groupBy("filter_reason").agg(F.sum("n_tokens").alias("t")).collect():
-        if r["filter_reason"] is not None:
-            step = step_of[r["filter_reason"]]
-            removed_tokens[step] = removed_tokens.get(step, 0) + (r["t"] or 0)
+    for reason, n in tokens["removed"].items():
+        step = step_of[reason]
+        removed_tokens[step] = removed_tokens.get(step, 0) + n
     # Later stages' removals (dedup, decontam, ...): their step is the stage (one join
     # for all of them).
     later = None
@@ -170,10 +180,10 @@ def _funnel(ctx: Context, stats: dict[str, Any], tokens: DataFrame) -> list[dict
             gone = gone.select("id", F.lit(stage).alias("stage"))
             later = gone if later is None else later.unionByName(gone)
     if later is not None:
-        joined = later.join(tokens.select("id", "n_tokens"), "id")
-        for r in joined.groupBy("stage").agg(F.sum("n_tokens").alias("t")).collect():
+        ids = ctx.read(ctx.table("filter"), ["id", "n_tokens"])
+        for r in later.join(ids, "id").groupBy("stage").agg(F.sum("n_tokens").alias("t")).collect():
             removed_tokens[r["stage"]] = r["t"] or 0
-    total = tokens.agg(F.sum("n_tokens")).first()[0] or 0
+    total = tokens["total"]
     funnel = []
     for step in stats["funnel"]:
         total -= removed_tokens.get(step["name"], 0)
@@ -233,8 +243,12 @@ def _perplexity(docs: DataFrame, hists: dict[str, Any], cutoffs: dict | None) ->
     }
 
 
-def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None) -> dict:
-    """Everything the report shows, as plain JSON-able values."""
+def collect_filter(
+    ctx: Context, steps: list[dict[str, Any]], report: dict[str, Any]
+) -> dict[str, Any]:
+    """What the report shows from the filter stage alone (its table, ``steps``: its funnel
+    steps, ``report``: its stats.json section), as plain JSON-able values: the keys of
+    FILTER_PART."""
     cfg = ctx.cfg
     table = ctx.table("filter")
     removed = ctx.read(table, ["id", "url", "filter_reason", "text"], ("filter_reason", False))
@@ -243,8 +257,26 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
     signals = ctx.read(table, [c for c in table.struct.fieldNames() if c != "text"])
     signals = signals.localCheckpoint()
     # The reasons the funnel counts under its language step.
-    language_reasons = [r for st in stats["funnel"] if st["name"] == "language"
-                        for r in st["removed"]]  # fmt: skip
+    language_reasons = [r for st in steps if st["name"] == "language" for r in st["removed"]]
+    ppl_cutoffs = report["perplexity"]["cutoffs"]
+    hists, ppl_hists = _signals(signals, cfg, language_reasons, report.get("classifiers", {}),
+                                ppl_cutoffs or {})  # fmt: skip
+    return {
+        "signals": hists,
+        "samples": _samples(removed),
+        "languages": _languages(signals, cfg),
+        "removed_by_language": report.get("removed_by_language", {}),
+        "perplexity": _perplexity(signals, ppl_hists, ppl_cutoffs),
+        "buckets": report.get("buckets"),
+        "tokens": _tokens(signals),
+    }
+
+
+def collect(
+    ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None, filtered: dict[str, Any]
+) -> dict[str, Any]:
+    """Everything the report shows, as plain JSON-able values: ``filtered``
+    (``collect_filter``'s) and what the run as a whole adds."""
     mixture = None
     if manifest is not None:
         mix = manifest["mixture"]
@@ -252,19 +284,10 @@ def collect(ctx: Context, stats: dict[str, Any], manifest: dict[str, Any] | None
             d: {"tokens": info["tokens"], "weight": mix["weights"][d], "epochs": mix["epochs"][d]}
             for d, info in manifest["domains"].items()
         }
-    ppl_cutoffs = stats["filter"]["perplexity"]["cutoffs"]
-    classifier_cutoffs = stats["filter"].get("classifiers", {})
-    hists, ppl_hists = _signals(signals, cfg, language_reasons, classifier_cutoffs,
-                                ppl_cutoffs or {})  # fmt: skip
     return {
-        "funnel": _funnel(ctx, stats, signals.select("id", "filter_reason", "n_tokens")),
+        **filtered,
+        "funnel": _funnel(ctx, stats, filtered["tokens"]),
         "removals": {st["name"]: st["removed"] for st in stats["funnel"] if st["removed"]},
-        "signals": hists,
-        "languages": _languages(signals, cfg),
-        "perplexity": _perplexity(signals, ppl_hists, ppl_cutoffs),
-        "buckets": stats["filter"].get("buckets"),
-        "removed_by_language": stats["filter"].get("removed_by_language", {}),
-        "samples": _samples(removed),
         "clusters": (stats.get("dedup") or {}).get("clusters", {}).get("sizes", {}),
         "pii": {e: v["found"] for e, v in (stats.get("pii") or {}).get("entities", {}).items()},
         "contamination": (stats.get("decontam") or {}).get("benchmarks", {}),

@@ -116,35 +116,11 @@ def _bars_section(title: str, values: dict[str, Any], folder: Path, name: str, a
     return f"<h2>{escape(title)}</h2>" + _figure(src, title)
 
 
-def render(data: dict[str, Any], stats: dict[str, Any], folder: Path) -> Path:
-    """Draw every figure into ``folder`` and write index.html beside them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    funnel = figures.funnel(data["funnel"], folder / "funnel.png")
-    parts = [
-        _intro(stats),
-        "<h2>Funnel</h2>",
-        _figure(funnel, "Documents and tokens (text as extracted) left after each stage"),
-        _stages(stats),
-    ]
-    skips = data["removals"].get("extract", {})
-    rules = {step: r for step, r in data["removals"].items() if step != "extract"}
-    if skips:
-        rows = [[reason, n] for reason, n in sorted(skips.items(), key=lambda kv: -kv[1])]
-        parts += [
-            "<h2>Records that did not become documents</h2><p>WARC records skipped or "
-            "rejected by the extract stage: request, metadata and other non-response "
-            "records, non-200 or non-HTML responses, damaged records, pages with no main "
-            "text. Reasons are listed in the README (Output).</p>",
-            _table(["reason", "records"], rows),
-        ]
-    if rules:
-        src = figures.removals(rules, folder / "removals.png")
-        parts += [
-            "<h2>Removals per rule</h2>",
-            _figure(src, "Documents removed per rule, after extraction"),
-        ]
-    if data["signals"]:
-        parts += _signals(data["signals"], folder)
+def filter_sections(data: dict[str, Any], folder: Path) -> str:
+    """The sections drawn from the filter stage alone (``collect_filter``'s part of the
+    data): signals, samples, languages, removals per language, perplexity and buckets, as
+    HTML, their figures drawn into ``folder``."""
+    parts = _signals(data["signals"], folder) if data["signals"] else []
     if data["samples"]:
         parts.append(_samples(data["samples"]))
     langs = data["languages"]
@@ -177,6 +153,38 @@ def render(data: dict[str, Any], stats: dict[str, Any], folder: Path) -> Path:
             f"{d['n'] - 1} is the best.</p>",
             _table(["language", "bucket", "documents", "tokens"], rows),
         ]
+    return "".join(parts)
+
+
+def render(data: dict[str, Any], stats: dict[str, Any], folder: Path, filtered: str) -> Path:
+    """Draw the run's figures into ``folder`` and write index.html beside them;
+    ``filtered``: ``filter_sections``' HTML, its figures in ``folder`` already."""
+    folder.mkdir(parents=True, exist_ok=True)
+    funnel = figures.funnel(data["funnel"], folder / "funnel.png")
+    parts = [
+        _intro(stats),
+        "<h2>Funnel</h2>",
+        _figure(funnel, "Documents and tokens (text as extracted) left after each stage"),
+        _stages(stats),
+    ]
+    skips = data["removals"].get("extract", {})
+    rules = {step: r for step, r in data["removals"].items() if step != "extract"}
+    if skips:
+        rows = [[reason, n] for reason, n in sorted(skips.items(), key=lambda kv: -kv[1])]
+        parts += [
+            "<h2>Records that did not become documents</h2><p>WARC records skipped or "
+            "rejected by the extract stage: request, metadata and other non-response "
+            "records, non-200 or non-HTML responses, damaged records, pages with no main "
+            "text. Reasons are listed in the README (Output).</p>",
+            _table(["reason", "records"], rows),
+        ]
+    if rules:
+        src = figures.removals(rules, folder / "removals.png")
+        parts += [
+            "<h2>Removals per rule</h2>",
+            _figure(src, "Documents removed per rule, after extraction"),
+        ]
+    parts.append(filtered)
     if data["clusters"]:
         sizes = dict(sorted(data["clusters"].items(), key=lambda kv: int(kv[0])))
         sizes = {f"size {k}": v for k, v in sizes.items()}
