@@ -61,19 +61,12 @@ class _Linear:
 @lru_cache(maxsize=1)
 def load_model() -> _Linear:
     """The vectorizer and calibrated classifiers shipped in alt-profanity-check, once per
-    process."""
-    import numpy as np
-    from profanity_check import profanity_check as shipped
+    process (from the arrays kept between runs: filters.toxicity_model)."""
+    from filters.toxicity_model import load
 
-    calibrated = shipped.model.calibrated_classifiers_
-    return _Linear(
-        dict(shipped.vectorizer.vocabulary_),
-        np.asarray(shipped.vectorizer.idf_, dtype=np.float64),
-        np.array([c.estimator.coef_[0] for c in calibrated], dtype=np.float64),
-        np.array([c.estimator.intercept_[0] for c in calibrated], dtype=np.float64),
-        np.array([c.calibrators[0].a_ for c in calibrated], dtype=np.float64),
-        np.array([c.calibrators[0].b_ for c in calibrated], dtype=np.float64),
-    )
+    m = load()
+    index = {word: i for i, word in enumerate(m["words"].tolist())}
+    return _Linear(index, m["idf"], m["weights"], m["intercepts"], m["a"], m["b"])
 
 
 @lru_cache(maxsize=1)
