@@ -166,22 +166,21 @@ def _new_jobs(spark, group: str, seen: set[int]) -> list[int]:
     return sorted(set(spark.sparkContext.statusTracker().getJobIdsForGroup(group)) - seen)
 
 
-def test_report_filter_part_drawn_during_later_stages_and_reused(spark, demo_crawl, demo_run,
-                                                               tmp_path):  # fmt: skip
-    """The report's part that comes from the filter stage alone is collected while the
-    later stages run (its Spark jobs interleave theirs), and a rerun that changes only
-    later stages reuses it from data.json (no job of its own) and the funnel anew."""
+def test_report_filter_part_reused_when_only_later_stages_rerun(spark, demo_crawl, demo_run,
+                                                                tmp_path):  # fmt: skip
+    """The report's part that comes from the filter stage alone is begun before the later
+    stages end, and a rerun that changes only later stages reuses it from data.json (no
+    job of its own) and counts the funnel anew."""
     out = tmp_path / "out"
     shutil.copytree(demo_run[1], out)
     (out / "report" / "data.json").unlink()
     tracker = spark.sparkContext.statusTracker()
-    later = [f"curate-{s}" for s in ("pii", "decontam", "publish", "mixture")]
-    seen = {g: set(tracker.getJobIdsForGroup(g)) for g in (JOB_GROUP, *later)}
+    seen = {g: set(tracker.getJobIdsForGroup(g)) for g in (JOB_GROUP, "curate-mixture")}
     stats = pipeline.run(demo_config(demo_crawl, out, ["pii.replace.EMAIL_ADDRESS=<MAIL>"]), spark)
     assert stats["run"]["stages_run"] == ["pii", "decontam", "publish", "mixture"]
     report_jobs = _new_jobs(spark, JOB_GROUP, seen[JOB_GROUP])
-    later_jobs = [j for g in later for j in _new_jobs(spark, g, seen[g])]
-    assert any(report_jobs[0] < j < report_jobs[-1] for j in later_jobs)
+    mixture_jobs = _new_jobs(spark, "curate-mixture", seen["curate-mixture"])
+    assert report_jobs and mixture_jobs and report_jobs[0] < mixture_jobs[-1]
     first = json.loads((out / "report" / "data.json").read_text())
     demo = json.loads((demo_run[1] / "report" / "data.json").read_text())
     assert first["filter_key"] == demo["filter_key"] and first["key"] != demo["key"]
@@ -201,16 +200,20 @@ def test_report_filter_part_drawn_during_later_stages_and_reused(spark, demo_cra
     assert sum(src.startswith("signal-") for src in page.images) == len(first["data"]["signals"])
 
 
-def test_a_failed_stage_stops_the_reports_jobs(spark, demo_crawl, demo_run, tmp_path,
-                                              monkeypatch):  # fmt: skip
-    """A stage failing while the report's filter part runs: the run raises the stage's
-    error, and neither the report's thread nor any of its Spark jobs outlives it."""
+def test_report_drawn_while_the_next_stage_runs_and_stopped_by_its_failure(
+    spark, demo_crawl, demo_run, tmp_path, monkeypatch
+):
+    """The stage after filter starts while the report's filter part is still being
+    collected and drawn (its thread alive); that stage failing, the run raises its error,
+    and neither the report's thread nor any of its Spark jobs outlives it."""
+    alive_at_start = []
 
     class Fails(Stage):
         name = "fails"
         sections = ("dedup",)
 
         def run(self, ctx, table):
+            alive_at_start.append(any(t.name == JOB_GROUP for t in threading.enumerate()))
             raise OSError("disk gone")
 
     at = pipeline.STAGE_NAMES.index("filter") + 1
@@ -219,6 +222,7 @@ def test_a_failed_stage_stops_the_reports_jobs(spark, demo_crawl, demo_run, tmp_
     monkeypatch.setattr(pipeline, "STAGE_NAMES", [s.name for s in stages])
     with pytest.raises(StageError, match=r"stage fails failed: .*disk gone"):
         pipeline.refilter(demo_config(demo_crawl, tmp_path), demo_run[1], spark=spark)
+    assert alive_at_start == [True]
     assert not [t for t in threading.enumerate() if t.name == JOB_GROUP]
     tracker = spark.sparkContext.statusTracker()
     jobs = [tracker.getJobInfo(j) for j in tracker.getJobIdsForGroup(JOB_GROUP)]
