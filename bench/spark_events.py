@@ -31,11 +31,14 @@ def largest_task(folder: Path, start_ms: float, end_ms: float) -> dict[str, tupl
     """The maximum over tasks that finished in [start_ms, end_ms] (epoch ms) of each KIND,
     with the job group (curate's stage) of the task that holds it. A task's input is a
     checkpoint's when its Spark stage reads a local checkpoint (decoded rows, so larger
-    than the Parquet they came from), else Parquet's."""
+    than the Parquet they came from), else Parquet's. ``folder`` may hold other runs'
+    logs (one file per application), outside the window."""
     out = dict.fromkeys(KINDS, (0, ""))
-    group_of: dict[int, str] = {}  # stage id -> job group
-    reads_checkpoint: set[int] = set()
     for path in folder.iterdir():
+        # One application a file, and stage ids are an application's own: a bench's
+        # earlier runs in the folder reuse them.
+        group_of: dict[int, str] = {}  # stage id -> job group
+        reads_checkpoint: set[int] = set()
         for line in path.read_text(errors="replace").splitlines():
             if '"SparkListenerJobStart"' not in line and '"SparkListenerTaskEnd"' not in line:
                 continue
