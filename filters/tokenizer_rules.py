@@ -11,19 +11,14 @@ spaCy, as it did before.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
-import os
 import re
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from filters.kept import kept, kept_path
 
 FOLDER = Path("~/.cache/curate/tokenizer").expanduser()
 # Each expression of spaCy's tokenizer, and the method of its compiled pattern it is.
@@ -66,30 +61,17 @@ def compiled(data: dict[str, Any]) -> Rules:
 
 
 def cache_path(folder: Path) -> Path:
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(version("spacy").encode())
-    return folder / f"en-{digest.hexdigest()[:24]}.json"
+    return kept_path(folder, __file__, "spacy", "en.json")
 
 
 def load(folder: Path = FOLDER) -> Rules:
     """The rules from ``folder``'s file for this spaCy, else from spaCy (then stored)."""
-    path = cache_path(folder)
-    try:
-        return compiled(json.loads(path.read_text("utf-8")))
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, TypeError, re.error) as exc:
-        log.warning("tokenizer rules %s: unreadable (%s); rebuilding them", path, exc)
-    data = from_spacy()
-    # Workers may write at once: each writes its own file, then renames it in place (as
-    # curate.storage's open_output does; filters/ does not depend on curate).
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        part.write_text(json.dumps(data), "utf-8")
-        os.replace(part, path)
-    except OSError as exc:
-        log.warning("tokenizer rules %s: not written (%s)", path, exc)
-        with suppress(OSError):  # nothing written, or no folder to write in
-            part.unlink()
-    return compiled(data)
+    return kept(
+        cache_path(folder),
+        "tokenizer rules",
+        read=lambda path: compiled(json.loads(path.read_text("utf-8"))),
+        build=from_spacy,
+        write=lambda data, out: out.write(json.dumps(data).encode()),
+        use=compiled,
+        unreadable=(OSError, ValueError, KeyError, TypeError, re.error),
+    )

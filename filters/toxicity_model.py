@@ -11,17 +11,12 @@ a folder that cannot be written only means each worker unpickles, as it did befo
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
 import zipfile
-from contextlib import suppress
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from filters.kept import kept, kept_path
 
 FOLDER = Path("~/.cache/curate/toxicity").expanduser()
 # words: the vocabulary in column order; weights, intercepts, a, b: one row or value per
@@ -46,31 +41,22 @@ def from_package() -> dict[str, np.ndarray]:
 
 
 def cache_path(folder: Path) -> Path:
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(version("alt-profanity-check").encode())
-    return folder / f"model-{digest.hexdigest()[:24]}.npz"
+    return kept_path(folder, __file__, "alt-profanity-check", "model.npz")
+
+
+def _read(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as stored:
+        return {name: stored[name] for name in ARRAYS}
 
 
 def load(folder: Path = FOLDER) -> dict[str, np.ndarray]:
     """The arrays from ``folder``'s file for this package, else from it (then stored)."""
-    path = cache_path(folder)
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            return {name: stored[name] for name in ARRAYS}
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        log.warning("toxicity model %s: unreadable (%s); rebuilding it", path, exc)
-    data = from_package()
-    # Workers may write at once: each writes its own file, then renames it in place.
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with part.open("wb") as out:
-            np.savez(out, **data)
-        os.replace(part, path)
-    except OSError as exc:
-        log.warning("toxicity model %s: not written (%s)", path, exc)
-        with suppress(OSError):  # nothing written, or no folder to write in
-            part.unlink()
-    return data
+    return kept(
+        cache_path(folder),
+        "toxicity model",
+        read=_read,
+        build=from_package,
+        write=lambda data, out: np.savez(out, **data),
+        use=lambda data: data,
+        unreadable=(OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile),
+    )
